@@ -79,8 +79,9 @@ pub struct UserRepresentation {
 }
 
 /// `CredentialRepresentation`. `federation_link` exists only from Keycloak 26 on; older
-/// servers reject it, so kc-migrate never sets it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// servers reject it, so kc-migrate never sets it. `Debug` hides the secret fields
+/// (`secretData`, `value`, `hashedSaltedValue`, `salt`).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CredentialRepresentation {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,6 +124,23 @@ pub struct CredentialRepresentation {
     pub config: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub federation_link: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("CredentialRepresentation")
+            .field("id", &self.id)
+            .field("type", &self.type_)
+            .field("created_date", &self.created_date)
+            .field("credential_data", &self.credential_data)
+            .field("secret_data", &hidden(&self.secret_data))
+            .field("value", &hidden(&self.value))
+            .field("hashed_salted_value", &hidden(&self.hashed_salted_value))
+            .field("salt", &hidden(&self.salt))
+            .field("temporary", &self.temporary)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The JSON held (as a string) in a password credential's `secretData`
@@ -488,6 +506,18 @@ mod tests {
             serde_json::from_str(r#"{"ifResourceExists":"SKIP","somethingNew":1,"users":[{"username":"a"}]}"#).unwrap();
         assert_eq!(ok.if_resource_exists, Some(Policy::Skip));
         assert!(serde_json::from_str::<PasswordSecretData>(r#"{"value":"x","salt":"","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn credential_debug_hides_secret_data() {
+        let c = CredentialRepresentation {
+            type_: Some("password".into()),
+            secret_data: Some(r#"{"value":"SECRETHASH","salt":""}"#.into()),
+            value: Some("plaintext".into()),
+            ..Default::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SECRETHASH") && !shown.contains("plaintext"), "{shown}");
     }
 
     #[test]

@@ -175,9 +175,17 @@ impl PasswordHash {
         }
         let note = if s.is_empty() {
             "empty hash value".to_string()
-        } else if s.starts_with('$') {
-            let scheme = s[1..].split('$').next().unwrap_or("");
-            format!("unrecognised hash scheme `${scheme}$`")
+        } else if let Some(rest) = s.strip_prefix('$') {
+            // Name the scheme only when it looks like one (`$1$`, `$sha512$`): a value without
+            // further `$` separators would otherwise be quoted whole, hash bytes included.
+            match rest.split_once('$') {
+                Some((scheme, _))
+                    if scheme.len() <= 16 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                {
+                    format!("unrecognised hash scheme `${scheme}$`")
+                }
+                _ => "unrecognised `$`-prefixed hash format".to_string(),
+            }
         } else {
             "not a self-describing hash format (bare digest?)".to_string()
         };
