@@ -252,6 +252,15 @@ impl JsonRecords {
                     let b = self.expect_some()?;
                     match b {
                         b'"' => self.scan_string(strict_lines)?,
+                        b'{' if strict_lines && self.col == 0 => {
+                            // Top-level mode: pretty printers indent nested objects, so a `{`
+                            // at column 0 inside an open record is the next NDJSON record and
+                            // this one was cut short. Leave it unconsumed for resync.
+                            return Err(Lex::Broken {
+                                line: self.line,
+                                what: format!("the record is cut short: a new record starts on line {}", self.line),
+                            });
+                        }
                         b'{' => {
                             stack.push(b'}');
                             self.bump(b);
@@ -679,6 +688,19 @@ mod tests {
                 "ok 5 {\"a\":5}",
             ]
         );
+    }
+
+    #[test]
+    fn ndjson_line_cut_inside_a_nested_object_does_not_swallow_the_next() {
+        let recs = records(b"{\"a\":1}\n{\"_id\":{\"$oid\":\"aa\"\n{\"a\":3}\n", 1 << 20);
+        let summary: Vec<String> = recs
+            .iter()
+            .map(|r| match r {
+                Ok(r) => format!("ok {}", r.line),
+                Err(e) => format!("err {} {}", e.provenance.line, e.reason),
+            })
+            .collect();
+        assert_eq!(summary, vec!["ok 1", "err 2 malformed", "ok 3"]);
     }
 
     #[test]
