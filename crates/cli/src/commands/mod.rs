@@ -1,0 +1,14 @@
+//! One module per command.
+
+mod check_hash;
+mod inspect;
+
+use crate::args::{Cli, Command};
+use crate::Outcome;
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::CheckHash(args) => check_hash::run(&args),
+    }
+}
