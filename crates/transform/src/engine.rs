@@ -1,0 +1,789 @@
+//! The transform stage: source items in, outcomes out. Each user becomes a planned Keycloak
+//! user, or is filtered (by a named rule) or rejected (with a reason code); side records
+//! (roles, groups, memberships, merged hash rows) are counted so that the accounting
+//! identity in [`crate::PlanSummary`] holds.
+//!
+//! Memory is O(1) per user apart from the duplicate-key digests and the per-role/group
+//! counters; memberships (which arrive before users) are held in a
+//! [`kcm_model::MembershipIndex`] until the end.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use kcm_keycloak_types::UserRepresentation;
+use kcm_model::{
+    Diagnostic, MemberRef, MembershipIndex, MembershipKind, Provenance, SourceItem, SourceResult,
+    User,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::dedup::{KeyKind, KeySets};
+use crate::fields::FieldPath;
+use crate::mapping::{
+    DuplicatePolicy, FilterKind, InvalidPolicy, Mapping, UsernameSource, Verified,
+};
+use crate::passwords::{decide, PasswordOutcome, TransformOptions};
+use crate::roles::Grants;
+use crate::status::{UPDATE_PASSWORD, VERIFY_EMAIL};
+use crate::summary::{bump, DuplicateExample, PlanSummary, MAX_DUPLICATE_EXAMPLES};
+use crate::transforms::apply_all;
+use crate::validate::{check_email, check_person_name, check_username, normalize_email};
+
+/// Namespace of deterministic Keycloak user ids: UUID v5 of the URL namespace and
+/// `kc-migrate:user-id`. A user's id is UUID v5 of this namespace and
+/// `<source kind>:<source id>` (e.g. `auth0:auth0|abc`), so re-runs give the same ids.
+pub const USER_ID_NAMESPACE: Uuid = uuid::uuid!("b5efdb5f-ad8f-57b2-88e1-0700139cbdd9");
+
+/// Longest attribute value Keycloak accepts for unmanaged attributes.
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
+
+/// Stable reason codes of transform-stage rejections (source-stage rejections keep the
+/// source's `kcm_model::Reason` code).
+pub mod reason {
+    /// No username source produced a value.
+    pub const MISSING_USERNAME: &str = "missing_username";
+    /// The username breaks a Keycloak constraint.
+    pub const INVALID_USERNAME: &str = "invalid_username";
+    /// The e-mail is malformed and `invalid_email = "reject"`.
+    pub const INVALID_EMAIL: &str = "invalid_email";
+    /// A first/last name breaks a Keycloak constraint and `names.invalid = "reject"`.
+    pub const INVALID_NAME: &str = "invalid_name";
+    /// The username (or, with `duplicates = "reject"`, the e-mail) is already taken.
+    pub const DUPLICATE: &str = "duplicate";
+    /// A membership row matched no user.
+    pub const UNMATCHED: &str = "unmatched";
+}
+
+/// Where a rejection was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Source,
+    Transform,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Source => "source",
+            Stage::Transform => "transform",
+        }
+    }
+}
+
+/// A record that will not be loaded, and why. Messages never contain secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub provenance: Provenance,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// Stable reason code.
+    pub reason: String,
+    pub message: String,
+    pub stage: Stage,
+}
+
+/// A side record: a role or group definition from the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SideKind {
+    Role,
+    Group,
+}
+
+/// A user ready for a sink.
+#[derive(Clone)]
+pub struct PlannedUser {
+    pub source_id: String,
+    pub provenance: Provenance,
+    /// Complete: username, email, emailVerified, names, enabled, createdTimestamp,
+    /// attributes, credentials, requiredActions, federatedIdentities, realmRoles,
+    /// clientRoles, groups, and `id` when ids are deterministic.
+    pub user: UserRepresentation,
+    pub password: PasswordOutcome,
+    /// The source's diagnostics plus the transform's.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Debug for PlannedUser {
+    /// Credentials carry hashes in `secretData`: they are redacted here.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut user = self.user.clone();
+        for c in user.credentials.iter_mut().flatten() {
+            for field in [
+                &mut c.secret_data,
+                &mut c.value,
+                &mut c.hashed_salted_value,
+                &mut c.salt,
+            ] {
+                if field.is_some() {
+                    *field = Some("[redacted]".into());
+                }
+            }
+        }
+        f.debug_struct("PlannedUser")
+            .field("source_id", &self.source_id)
+            .field("provenance", &self.provenance)
+            .field("user", &user)
+            .field("password", &self.password)
+            .field("diagnostics", &self.diagnostics)
+            .finish()
+    }
+}
+
+/// What one input item (or the end of input) produced.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Planned(Box<PlannedUser>),
+    /// Removed by a filter rule (`rule` is the filter's name, or `not_included`).
+    Filtered {
+        provenance: Provenance,
+        source_id: String,
+        rule: String,
+    },
+    Rejected(Rejection),
+    /// A secondary record the source merged into a user.
+    Merged {
+        provenance: Provenance,
+        what: String,
+        into: String,
+    },
+    /// A role or group definition from the source, counted as a side record.
+    Side {
+        provenance: Provenance,
+        kind: SideKind,
+        name: String,
+    },
+}
+
+/// Filter name used when include filters exist and none matched.
+pub const NOT_INCLUDED: &str = "not_included";
+
+/// The transform stage.
+pub struct Transformer {
+    mapping: Mapping,
+    options: TransformOptions,
+    index: MembershipIndex,
+    keys: KeySets,
+    summary: PlanSummary,
+    /// Source attribute names consumed by attribute rules (not copied by keep_unmapped).
+    consumed_attributes: BTreeSet<String>,
+    users_seen: bool,
+}
+
+type Reject = (&'static str, String);
+
+impl Transformer {
+    pub fn new(mapping: Mapping, options: TransformOptions) -> Self {
+        let summary = PlanSummary {
+            mapping: mapping.name.clone(),
+            source: mapping.source.as_str().to_string(),
+            realm: mapping.realm.clone(),
+            ..PlanSummary::default()
+        };
+        let consumed_attributes = mapping
+            .attributes
+            .rules
+            .iter()
+            .filter_map(|r| match &r.from {
+                Some(FieldPath::Attribute(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        Self {
+            mapping,
+            options,
+            index: MembershipIndex::new(),
+            keys: KeySets::new(),
+            summary,
+            consumed_attributes,
+            users_seen: false,
+        }
+    }
+
+    /// The summary so far.
+    pub fn summary(&self) -> &PlanSummary {
+        &self.summary
+    }
+
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// Feed one source item; returns the outcomes it produced: one, or none for a
+    /// membership row (it is joined to users as they pass and reported at [`finish`] if it
+    /// matched none).
+    ///
+    /// [`finish`]: Transformer::finish
+    pub fn push(&mut self, item: SourceResult) -> Vec<Outcome> {
+        self.summary.records_read += 1;
+        match item {
+            Err(e) => {
+                let rejection = Rejection {
+                    provenance: e.provenance,
+                    source_id: e.source_id,
+                    reason: e.reason.as_str().to_string(),
+                    message: e.message,
+                    stage: Stage::Source,
+                };
+                self.count_rejection(&rejection);
+                vec![Outcome::Rejected(rejection)]
+            }
+            Ok(SourceItem::User(user)) => {
+                self.users_seen = true;
+                vec![self.plan(*user)]
+            }
+            Ok(SourceItem::Membership(m)) => {
+                self.summary.side_records.memberships += 1;
+                if self.users_seen {
+                    self.summary.side_records.memberships_after_users += 1;
+                }
+                self.index.add(m);
+                Vec::new()
+            }
+            Ok(SourceItem::Role(role)) => {
+                self.summary.side_records.roles += 1;
+                self.summary.side_records.total += 1;
+                vec![Outcome::Side {
+                    provenance: role.provenance,
+                    kind: SideKind::Role,
+                    name: role.name,
+                }]
+            }
+            Ok(SourceItem::Group(group)) => {
+                self.summary.side_records.groups += 1;
+                self.summary.side_records.total += 1;
+                vec![Outcome::Side {
+                    provenance: group.provenance,
+                    kind: SideKind::Group,
+                    name: group.name,
+                }]
+            }
+            Ok(SourceItem::Merged {
+                what,
+                into,
+                provenance,
+            }) => {
+                self.summary.merged += 1;
+                vec![Outcome::Merged {
+                    provenance,
+                    what,
+                    into,
+                }]
+            }
+        }
+    }
+
+    /// End of input: membership rows that matched no user become rejections; returns them
+    /// with the final summary.
+    pub fn finish(mut self) -> (Vec<Outcome>, PlanSummary) {
+        let unmatched: Vec<Rejection> = self
+            .index
+            .unmatched()
+            .map(|m| {
+                let what = match m.kind {
+                    MembershipKind::Role => "role",
+                    MembershipKind::Group => "group",
+                };
+                let (by, value) = match &m.member {
+                    MemberRef::Id(v) => ("id", v),
+                    MemberRef::Email(v) => ("e-mail", v),
+                    MemberRef::Login(v) => ("login", v),
+                    MemberRef::Any(v) => ("id, e-mail or login", v),
+                };
+                Rejection {
+                    provenance: m.provenance.clone(),
+                    source_id: None,
+                    reason: reason::UNMATCHED.to_string(),
+                    message: format!(
+                        "{what} membership `{}` for {by} `{value}` matched no user",
+                        m.name
+                    ),
+                    stage: Stage::Transform,
+                }
+            })
+            .collect();
+        let unmatched_count = unmatched.len() as u64;
+        let side = &mut self.summary.side_records;
+        side.memberships_unmatched = unmatched_count;
+        side.memberships_attached = side.memberships.saturating_sub(unmatched_count);
+        side.total += side.memberships_attached;
+        let mut outcomes = Vec::with_capacity(unmatched.len());
+        for r in unmatched {
+            self.count_rejection(&r);
+            outcomes.push(Outcome::Rejected(r));
+        }
+        (outcomes, self.summary)
+    }
+
+    fn count_rejection(&mut self, r: &Rejection) {
+        self.summary.rejected.total += 1;
+        bump(&mut self.summary.rejected.by_reason, &r.reason);
+        bump(&mut self.summary.rejected.by_stage, r.stage.as_str());
+    }
+
+    fn reject(&mut self, user: &User, (code, message): Reject) -> Outcome {
+        let rejection = Rejection {
+            provenance: user.provenance.clone(),
+            source_id: Some(user.source_id.clone()),
+            reason: code.to_string(),
+            message,
+            stage: Stage::Transform,
+        };
+        self.count_rejection(&rejection);
+        Outcome::Rejected(rejection)
+    }
+
+    fn filter_rule(&self, user: &User) -> Option<String> {
+        let filters = &self.mapping.filters;
+        let has_include = filters.iter().any(|f| f.kind == FilterKind::Include);
+        if has_include
+            && !filters
+                .iter()
+                .any(|f| f.kind == FilterKind::Include && f.condition.matches(user))
+        {
+            return Some(NOT_INCLUDED.to_string());
+        }
+        filters
+            .iter()
+            .find(|f| f.kind == FilterKind::Exclude && f.condition.matches(user))
+            .map(|f| f.name.clone())
+    }
+
+    fn username(&self, user: &User) -> Result<String, Reject> {
+        let spec = &self.mapping.username;
+        for source in &spec.from {
+            let (candidate, label) = match source {
+                UsernameSource::Field(p) => (p.first(user), p.to_string()),
+                UsernameSource::Template(t) => (t.render(user, None), "template".to_string()),
+            };
+            let Some(candidate) = candidate else { continue };
+            let candidate = candidate.trim().to_lowercase();
+            if candidate.is_empty() {
+                continue;
+            }
+            check_username(&candidate, spec.min_length, spec.ascii_only).map_err(|why| {
+                (
+                    reason::INVALID_USERNAME,
+                    format!("{why} (username taken from {label})"),
+                )
+            })?;
+            return Ok(candidate);
+        }
+        let tried: Vec<String> = spec
+            .from
+            .iter()
+            .map(|s| match s {
+                UsernameSource::Field(p) => p.to_string(),
+                UsernameSource::Template(_) => "template".to_string(),
+            })
+            .collect();
+        Err((
+            reason::MISSING_USERNAME,
+            format!("no username: none of {} has a value", tried.join(", ")),
+        ))
+    }
+
+    fn names(
+        &self,
+        user: &User,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Result<(Option<String>, Option<String>), Reject> {
+        let spec = &self.mapping.names;
+        let pick = |paths: &[FieldPath]| {
+            paths.iter().find_map(|p| {
+                p.first(user)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+        };
+        let mut first = pick(&spec.first);
+        let mut last = pick(&spec.last);
+        if first.is_none() && last.is_none() && spec.split_display_name {
+            if let Some(display) = &user.display_name {
+                (first, last) = split_display_name(display);
+            }
+        }
+        for (label, slot) in [("first name", &mut first), ("last name", &mut last)] {
+            let Some(value) = slot.as_deref() else {
+                continue;
+            };
+            if let Err(why) = check_person_name(value) {
+                match spec.invalid {
+                    InvalidPolicy::Reject => {
+                        return Err((reason::INVALID_NAME, format!("{label} {why}")))
+                    }
+                    InvalidPolicy::Drop => {
+                        diags.push(Diagnostic::new(
+                            "name_dropped",
+                            format!("{label} dropped: {why}"),
+                        ));
+                        *slot = None;
+                    }
+                }
+            }
+        }
+        Ok((first, last))
+    }
+
+    fn attributes(
+        &self,
+        user: &User,
+        diags: &mut Vec<Diagnostic>,
+    ) -> BTreeMap<String, Vec<String>> {
+        let spec = &self.mapping.attributes;
+        let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if spec.keep_unmapped {
+            for (name, values) in &user.attributes {
+                if self.consumed_attributes.contains(name)
+                    || crate::mapping::is_reserved_attribute(name)
+                {
+                    continue;
+                }
+                let values: Vec<String> =
+                    values.iter().filter(|v| !v.is_empty()).cloned().collect();
+                if !values.is_empty() {
+                    attrs.insert(name.clone(), values);
+                }
+            }
+        }
+        let mut written = BTreeSet::new();
+        for rule in &spec.rules {
+            let input = rule
+                .from
+                .as_ref()
+                .map(|p| p.values(user))
+                .unwrap_or_default();
+            let values = apply_all(&rule.transforms, input, user);
+            if values.is_empty() {
+                continue;
+            }
+            // The first rule writing a name replaces a kept source value; later rules add.
+            let entry = attrs.entry(rule.to.clone()).or_default();
+            if written.insert(rule.to.clone()) {
+                entry.clear();
+            }
+            for v in values {
+                if !entry.contains(&v) {
+                    entry.push(v);
+                }
+            }
+        }
+        if let Some(name) = &spec.legacy_id {
+            attrs.insert(name.clone(), vec![user.source_id.clone()]);
+        }
+        for (name, values) in attrs.iter_mut() {
+            let before = values.len();
+            values.retain(|v| v.chars().count() <= MAX_ATTRIBUTE_VALUE_CHARS);
+            if values.len() != before {
+                diags.push(Diagnostic::new(
+                    "attribute_value_too_long",
+                    format!("attribute `{name}`: values over {MAX_ATTRIBUTE_VALUE_CHARS} characters dropped"),
+                ));
+            }
+        }
+        attrs.retain(|_, v| !v.is_empty());
+        attrs
+    }
+
+    fn duplicate_example(&mut self, kind: &str, action: &str, user: &User, first: String) {
+        let examples = &mut self.summary.duplicates.examples;
+        if examples.len() < MAX_DUPLICATE_EXAMPLES {
+            examples.push(DuplicateExample {
+                kind: kind.to_string(),
+                action: action.to_string(),
+                source_id: user.source_id.clone(),
+                at: format!("{}:{}", user.provenance.file, user.provenance.line),
+                first,
+            });
+        }
+    }
+
+    fn plan(&mut self, mut user: User) -> Outcome {
+        if !self.index.is_empty() {
+            self.index.attach(&mut user);
+        }
+        if let Some(rule) = self.filter_rule(&user) {
+            self.summary.filtered.total += 1;
+            bump(&mut self.summary.filtered.by_rule, &rule);
+            return Outcome::Filtered {
+                provenance: user.provenance,
+                source_id: user.source_id,
+                rule,
+            };
+        }
+        let mut diags = std::mem::take(&mut user.diagnostics);
+
+        let username = match self.username(&user) {
+            Ok(u) => u,
+            Err(r) => return self.reject(&user, r),
+        };
+
+        let mut email = None;
+        if let Some(raw) = self.mapping.email.from.first(&user) {
+            let normalized = normalize_email(&raw);
+            match check_email(&normalized) {
+                Ok(()) => email = Some(normalized),
+                Err(why) => match self.mapping.email.invalid {
+                    InvalidPolicy::Reject => {
+                        return self.reject(
+                            &user,
+                            (
+                                reason::INVALID_EMAIL,
+                                format!("e-mail `{}` is invalid: {why}", raw.trim()),
+                            ),
+                        )
+                    }
+                    InvalidPolicy::Drop => diags.push(Diagnostic::new(
+                        "email_dropped",
+                        format!("invalid e-mail `{}` dropped: {why}", raw.trim()),
+                    )),
+                },
+            }
+        }
+
+        let (first_name, last_name) = match self.names(&user, &mut diags) {
+            Ok(n) => n,
+            Err(r) => return self.reject(&user, r),
+        };
+
+        // Duplicates: everything after this point cannot reject, so keys registered below
+        // belong to users that are really planned.
+        if let Some(first) = self.keys.holder(KeyKind::Username, &username) {
+            self.summary.duplicates.usernames_rejected += 1;
+            self.duplicate_example("username", "rejected", &user, first.to_string());
+            return self.reject(
+                &user,
+                (
+                    reason::DUPLICATE,
+                    format!("username `{username}` is already taken by the user at {first}"),
+                ),
+            );
+        }
+        if let Some(e) = email.clone() {
+            if let Some(first) = self.keys.holder(KeyKind::Email, &e) {
+                match self.mapping.email.duplicates {
+                    DuplicatePolicy::Reject => {
+                        self.summary.duplicates.emails_rejected += 1;
+                        self.duplicate_example("email", "rejected", &user, first.to_string());
+                        return self.reject(
+                            &user,
+                            (
+                                reason::DUPLICATE,
+                                format!("e-mail `{e}` is already used by the user at {first}"),
+                            ),
+                        );
+                    }
+                    DuplicatePolicy::DropEmail => {
+                        self.summary.duplicates.emails_dropped += 1;
+                        self.duplicate_example("email", "email_dropped", &user, first.to_string());
+                        diags.push(Diagnostic::new(
+                            "duplicate_email_dropped",
+                            format!("e-mail `{e}` is already used by the user at {first}; this user is kept without it"),
+                        ));
+                        email = None;
+                    }
+                }
+            }
+        }
+
+        let (enabled, mut actions, known_status) = self.mapping.status.resolve(&user);
+        if !known_status {
+            bump(&mut self.summary.unknown_statuses, &user.status);
+            diags.push(Diagnostic::new(
+                "status_unknown",
+                format!(
+                    "status `{}` has no status rule; the source's enabled flag was kept",
+                    user.status
+                ),
+            ));
+        }
+
+        let (credential, password) = decide(&user, &self.options);
+        let social_only = user.is_social_only();
+        if matches!(password, PasswordOutcome::Reset { .. })
+            || (social_only && self.mapping.passwords.social_only_update_password)
+        {
+            actions.push(UPDATE_PASSWORD.to_string());
+        } else if social_only {
+            actions.retain(|a| a != UPDATE_PASSWORD);
+        }
+
+        let email_verified = email.as_ref().map(|_| match self.mapping.email.verified {
+            Verified::Source => user.email_verified.unwrap_or(false),
+            Verified::Always => true,
+            Verified::Never => false,
+        });
+        if self.mapping.email.verify_email_action && email_verified == Some(false) {
+            actions.push(VERIFY_EMAIL.to_string());
+        }
+        let mut seen_actions = BTreeSet::new();
+        actions.retain(|a| seen_actions.insert(a.clone()));
+
+        let attributes = self.attributes(&user, &mut diags);
+        let identities = self.mapping.identities.map(&user.identities);
+        diags.extend(identities.diagnostics);
+
+        let mut grants = Grants::default();
+        self.mapping.roles.apply(&user, &mut grants);
+        self.mapping.groups.apply(&user, &mut grants);
+
+        let id = self.mapping.deterministic_ids.then(|| {
+            Uuid::new_v5(
+                &USER_ID_NAMESPACE,
+                format!("{}:{}", self.mapping.source.as_str(), user.source_id).as_bytes(),
+            )
+            .to_string()
+        });
+
+        self.keys
+            .insert(KeyKind::Username, &username, &user.provenance);
+        if let Some(e) = &email {
+            self.keys.insert(KeyKind::Email, e, &user.provenance);
+        }
+
+        let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
+        let client_roles: BTreeMap<String, Vec<String>> = grants
+            .client_roles
+            .into_iter()
+            .map(|(c, r)| (c, r.into_iter().collect()))
+            .collect();
+        let representation = UserRepresentation {
+            id,
+            username: Some(username),
+            first_name,
+            last_name,
+            email,
+            email_verified,
+            attributes: (!attributes.is_empty()).then_some(attributes),
+            enabled: Some(enabled),
+            created_timestamp: user.created_at,
+            credentials: credential.map(|c| vec![c]),
+            required_actions: non_empty(actions),
+            federated_identities: (!identities.links.is_empty()).then_some(identities.links),
+            realm_roles: non_empty(grants.realm_roles.into_iter().collect()),
+            client_roles: (!client_roles.is_empty()).then_some(client_roles),
+            groups: non_empty(grants.groups.into_iter().collect()),
+            ..UserRepresentation::default()
+        };
+        let planned = PlannedUser {
+            source_id: user.source_id,
+            provenance: user.provenance,
+            user: representation,
+            password,
+            diagnostics: diags,
+        };
+        self.count_planned(
+            &planned,
+            &grants.unmapped_roles,
+            &grants.unmapped_groups,
+            &identities.dropped,
+        );
+        Outcome::Planned(Box::new(planned))
+    }
+
+    /// Add a planned user to the summary, reading what was granted from the representation
+    /// itself so the counts describe exactly what the sink receives.
+    fn count_planned(
+        &mut self,
+        planned: &PlannedUser,
+        unmapped_roles: &BTreeSet<String>,
+        unmapped_groups: &BTreeSet<String>,
+        identities_dropped: &[String],
+    ) {
+        let s = &mut self.summary;
+        let u = &planned.user;
+        s.users_planned += 1;
+        if u.enabled == Some(true) {
+            s.enabled += 1;
+        } else {
+            s.disabled += 1;
+        }
+        for a in u.required_actions.iter().flatten() {
+            bump(&mut s.required_actions, a);
+        }
+        match &planned.password {
+            PasswordOutcome::Carried { provider } => bump(&mut s.passwords.carried, provider),
+            PasswordOutcome::Reset { reason, .. } => bump(&mut s.passwords.reset, reason.as_str()),
+            PasswordOutcome::NotNeeded => s.passwords.not_needed += 1,
+        }
+        for r in u.realm_roles.iter().flatten() {
+            bump(&mut s.realm_roles, r);
+        }
+        for (client, roles) in u.client_roles.iter().flatten() {
+            let per_client = s.client_roles.entry(client.clone()).or_default();
+            for r in roles {
+                bump(per_client, r);
+            }
+        }
+        for g in u.groups.iter().flatten() {
+            bump(&mut s.groups, g);
+        }
+        for alias in u
+            .federated_identities
+            .iter()
+            .flatten()
+            .filter_map(|l| l.identity_provider.as_ref())
+        {
+            bump(&mut s.identities, alias);
+        }
+        for p in identities_dropped {
+            bump(&mut s.identities_dropped, p);
+        }
+        for r in unmapped_roles {
+            bump(&mut s.unmapped_roles, r);
+        }
+        for g in unmapped_groups {
+            bump(&mut s.unmapped_groups, g);
+        }
+        for d in &planned.diagnostics {
+            bump(&mut s.diagnostics, &d.code);
+        }
+    }
+}
+
+/// Split a full name: `"Last, First"` at the comma (directory style), otherwise the first
+/// word is the first name and the rest the last name. Runs of whitespace count as one.
+fn split_display_name(display: &str) -> (Option<String>, Option<String>) {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((last, first)) = display.split_once(',') {
+        let (first, last) = (words(first), words(last));
+        if !first.is_empty() && !last.is_empty() {
+            return (Some(first), Some(last));
+        }
+    }
+    let mut parts = display.split_whitespace();
+    let first = parts.next().map(str::to_string);
+    let rest: Vec<&str> = parts.collect();
+    (first, (!rest.is_empty()).then(|| rest.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_split_by_comma_or_first_word() {
+        let s = |d: &str| split_display_name(d);
+        assert_eq!(
+            s("Ada  King Lovelace"),
+            (Some("Ada".into()), Some("King Lovelace".into()))
+        );
+        assert_eq!(
+            s("Nguyen, Thi Mai"),
+            (Some("Thi Mai".into()), Some("Nguyen".into()))
+        );
+        assert_eq!(s("Cher"), (Some("Cher".into()), None));
+        assert_eq!(s("Prince,"), (Some("Prince,".into()), None));
+        assert_eq!(s("   "), (None, None));
+    }
+
+    #[test]
+    fn namespace_is_the_documented_derivation() {
+        assert_eq!(
+            Uuid::new_v5(&Uuid::NAMESPACE_URL, b"kc-migrate:user-id"),
+            USER_ID_NAMESPACE
+        );
+    }
+}
