@@ -29,6 +29,11 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Read exports and summarise what they contain, without mapping or loading anything.
     Inspect(InspectArgs),
+    /// Dry run: read the exports, apply the mapping and write a plan report (report.md,
+    /// report.html, report.json, rejected.ndjson). Touches no server.
+    Plan(PlanArgs),
+    /// Write files for `kc.sh import --dir`: <realm>-realm.json and <realm>-users-<N>.json.
+    Export(ExportArgs),
     /// Check a known password against a user's hash in an export (bcrypt, PBKDF2, Argon2,
     /// Firebase scrypt with the project's hash parameters).
     CheckHash(CheckHashArgs),
@@ -52,9 +57,9 @@ pub enum OutputFormat {
 /// The inputs of one source run, shared by every command that reads exports.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The identity provider the export comes from.
+    /// The identity provider the export comes from (defaults to the mapping file's `source`).
     #[arg(long, value_enum)]
-    pub source: SourceArg,
+    pub source: Option<SourceArg>,
     /// User export files (JSON, NDJSON or CSV; gzip detected automatically).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -107,4 +112,61 @@ pub struct CheckHashArgs {
     /// Firebase: scrypt memory cost of the project's hash config.
     #[arg(long, env = "FIREBASE_MEM_COST", default_value_t = 14)]
     pub firebase_mem_cost: u32,
+}
+
+/// Mapping and target settings shared by `plan` and `export`.
+#[derive(Debug, Args)]
+pub struct MappingArgs {
+    /// The mapping file (TOML; see docs/mapping.md and mappings/).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: PathBuf,
+    /// Target realm name (defaults to the mapping file's `realm`).
+    #[arg(long, env = "KEYCLOAK_REALM")]
+    pub realm: Option<String>,
+    /// A password-hash provider installed on the target besides Keycloak's native ones
+    /// (pbkdf2, pbkdf2-sha256, pbkdf2-sha512, argon2), e.g. `bcrypt`, `firebase-scrypt`.
+    /// Repeatable; adds to the mapping's `[passwords] providers`.
+    #[arg(long = "hash-provider", value_name = "ID")]
+    pub hash_providers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Directory for the report files (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "kc-migrate-out/plan")]
+    pub out: PathBuf,
+    /// Show personal data (e-mails, names) in report examples instead of masking them.
+    #[arg(long)]
+    pub unmasked: bool,
+    /// Request rate assumed by the load-time estimate (requests per second).
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Users per partialImport request assumed by the load-time estimate.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Output format for the summary on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Directory for the kc.sh import files (must not already hold an export); the plan
+    /// report goes to its `report/` subdirectory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Users per `<realm>-users-<N>.json` file (Keycloak's own export uses 50).
+    #[arg(long, default_value_t = kcm_report::DEFAULT_USERS_PER_FILE)]
+    pub users_per_file: usize,
+    /// Show personal data in the report examples instead of masking them.
+    #[arg(long)]
+    pub unmasked: bool,
 }

@@ -1,5 +1,7 @@
 //! Logging to stderr with `tracing`; stdout is reserved for data.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 /// Set up the subscriber from `-v`/`-q`. `RUST_LOG` overrides the level when set.
@@ -15,6 +17,7 @@ pub fn init(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .try_init();

@@ -63,9 +63,10 @@ impl SeenKeys {
 }
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
-    let stream = sources::open(&args.input)?;
+    let source = sources::resolve(args.input.source, None)?;
+    let stream = sources::open(&args.input, source)?;
     let mut summary = Summary {
-        source: sources::kind(args.input.source).to_string(),
+        source: sources::kind(source).to_string(),
         files: args.input.files.iter().map(|p| p.display().to_string()).collect(),
         ..Summary::default()
     };

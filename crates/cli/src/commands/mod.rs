@@ -1,7 +1,10 @@
 //! One module per command.
 
 mod check_hash;
+mod export;
 mod inspect;
+mod pipeline;
+mod plan;
 
 use crate::args::{Cli, Command};
 use crate::Outcome;
@@ -10,5 +13,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&args),
         Command::CheckHash(args) => check_hash::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }

@@ -1,0 +1,78 @@
+//! The offline pipeline shared by `plan` and `export`: load the mapping, open the source,
+//! push every record through the transform, and hand each outcome to the caller.
+
+use anyhow::Context as _;
+use kcm_transform::{HashCapabilities, Mapping, OptionsError, Outcome, PlanSummary, TransformOptions, Transformer};
+
+use crate::args::{InputArgs, MappingArgs};
+use crate::sources;
+
+/// A loaded mapping with the options the command line adds.
+pub struct Prepared {
+    pub mapping: Mapping,
+    pub options: TransformOptions,
+    pub realm: String,
+    pub source: crate::args::SourceArg,
+}
+
+pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared> {
+    let mapping = Mapping::from_path(&args.mapping)?;
+    for warning in mapping.warnings() {
+        tracing::warn!("{}: {warning}", args.mapping.display());
+    }
+    let source = sources::resolve(input.source, Some(mapping.source()))?;
+    let mut options = match TransformOptions::from_mapping(&mapping) {
+        Ok(options) => options,
+        // Without the Firebase project parameters the hashes cannot be carried over; the
+        // plan still runs and those users get UPDATE_PASSWORD (reason missing_firebase_params).
+        Err(err @ OptionsError::MissingEnv { .. }) => {
+            tracing::warn!(
+                "{}: {err}; Firebase password hashes will not be carried over (users get UPDATE_PASSWORD)",
+                args.mapping.display()
+            );
+            TransformOptions {
+                capabilities: mapping
+                    .passwords()
+                    .providers
+                    .iter()
+                    .fold(HashCapabilities::keycloak_default(), |caps, id| caps.with(id.clone())),
+                firebase: None,
+            }
+        }
+        Err(err) => return Err(err).with_context(|| format!("{}: password settings", args.mapping.display())),
+    };
+    for id in &args.hash_providers {
+        options.capabilities = options.capabilities.clone().with(id.clone());
+    }
+    let realm = args.realm.clone().unwrap_or_else(|| mapping.realm().to_string());
+    Ok(Prepared {
+        mapping,
+        options,
+        realm,
+        source,
+    })
+}
+
+/// Stream the inputs through the transform; `each` sees every outcome, in order, including
+/// those produced at the end (memberships that matched no user).
+pub fn run(
+    input: &InputArgs,
+    prepared: Prepared,
+    mut each: impl FnMut(&Outcome) -> anyhow::Result<()>,
+) -> anyhow::Result<PlanSummary> {
+    let stream = sources::open(input, prepared.source)?;
+    let realm = prepared.realm.clone();
+    let mut transformer = Transformer::new(prepared.mapping, prepared.options);
+    for item in stream {
+        for outcome in transformer.push(item) {
+            each(&outcome)?;
+        }
+    }
+    let (rest, mut summary) = transformer.finish();
+    for outcome in &rest {
+        each(outcome)?;
+    }
+    // `--realm` overrides the mapping's realm for everything written from the summary.
+    summary.realm = realm;
+    Ok(summary)
+}
