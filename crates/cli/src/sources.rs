@@ -47,7 +47,11 @@ pub fn open(args: &InputArgs, source: SourceArg) -> anyhow::Result<SourceStream>
     open_inputs(source, &inputs, &opts)
 }
 
-pub fn open_inputs(source: SourceArg, inputs: &SourceInputs, opts: &ReadOptions) -> anyhow::Result<SourceStream> {
+pub fn open_inputs(
+    source: SourceArg,
+    inputs: &SourceInputs,
+    opts: &ReadOptions,
+) -> anyhow::Result<SourceStream> {
     let stream = match kind(source) {
         SourceKind::Auth0 => kcm_source_auth0::read(inputs, opts),
         SourceKind::Okta => kcm_source_okta::read(inputs, opts),

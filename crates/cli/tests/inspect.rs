@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn kc_migrate() -> Command {
@@ -75,14 +78,22 @@ fn assert_accounting(args: &[&str]) -> serde_json::Value {
         n("users") + n("roles") + n("groups") + n("memberships") + n("merged_rows") + n("rejected"),
         "{v:#}"
     );
-    assert_eq!(r.code == 1, n("rejected") > 0, "exit code follows rejections");
+    assert_eq!(
+        r.code == 1,
+        n("rejected") > 0,
+        "exit code follows rejections"
+    );
     v
 }
 
 #[test]
 fn auth0_samples_summary() {
     let r = run(AUTH0);
-    assert_eq!(r.code, 1, "the samples contain deliberately broken records: {}", r.stderr);
+    assert_eq!(
+        r.code, 1,
+        "the samples contain deliberately broken records: {}",
+        r.stderr
+    );
     insta::assert_snapshot!("auth0_samples", r.stdout);
     let v = assert_accounting(AUTH0);
     assert_eq!(v["users"], 29);
@@ -96,7 +107,11 @@ fn okta_samples_summary() {
     insta::assert_snapshot!("okta_samples", r.stdout);
     let v = assert_accounting(OKTA);
     assert_eq!(v["users"], 35);
-    assert_eq!(v["password_hashes"], serde_json::json!({}), "Okta never exports hashes");
+    assert_eq!(
+        v["password_hashes"],
+        serde_json::json!({}),
+        "Okta never exports hashes"
+    );
 }
 
 #[test]
@@ -124,11 +139,18 @@ fn directory_and_utf16_inputs_are_fatal_and_named() {
     assert!(r.stderr.contains("is a directory"), "{}", r.stderr);
 
     let utf16 = dir.path().join("users.csv");
-    let text: Vec<u8> = "login,email\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let text: Vec<u8> = "login,email\n"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     std::fs::write(&utf16, [&[0xff, 0xfe][..], &text].concat()).unwrap();
     let r = run(&["inspect", "--source", "okta", utf16.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("UTF-16") && r.stderr.contains("users.csv"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("UTF-16") && r.stderr.contains("users.csv"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -138,9 +160,15 @@ fn bad_records_are_reported_with_file_and_line_and_the_rest_is_read() {
     let mut f = std::fs::File::create(&path).unwrap();
     writeln!(f, r#"{{"user_id":"auth0|1","email":"a@example.com"}}"#).unwrap();
     writeln!(f, r#"{{"user_id":"auth0|2","email":"b@exa"#).unwrap();
-    f.write_all(b"{\"user_id\":\"auth0|3\",\"name\":\"\xff\"}\n").unwrap();
+    f.write_all(b"{\"user_id\":\"auth0|3\",\"name\":\"\xff\"}\n")
+        .unwrap();
     // A single 5 MB line.
-    writeln!(f, r#"{{"user_id":"auth0|4","pad":"{}"}}"#, "x".repeat(5 * 1024 * 1024)).unwrap();
+    writeln!(
+        f,
+        r#"{{"user_id":"auth0|4","pad":"{}"}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    )
+    .unwrap();
     writeln!(f, r#"{{"user_id":"auth0|5","email":"e@example.com"}}"#).unwrap();
     drop(f);
     let p = path.to_str().unwrap();
@@ -167,12 +195,24 @@ fn truncated_gzip_is_reported_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
     for i in 0..3000 {
-        writeln!(enc, r#"{{"user_id":"auth0|{i}","email":"u{i}@example.com","padding":"{}"}}"#, "p".repeat(40)).unwrap();
+        writeln!(
+            enc,
+            r#"{{"user_id":"auth0|{i}","email":"u{i}@example.com","padding":"{}"}}"#,
+            "p".repeat(40)
+        )
+        .unwrap();
     }
     let gz = enc.finish().unwrap();
     let path = dir.path().join("export.json"); // misleading name: gzip is detected by content
     std::fs::write(&path, &gz[..gz.len() * 2 / 3]).unwrap();
-    let r = run(&["inspect", "--source", "auth0", path.to_str().unwrap(), "--output-format", "json"]);
+    let r = run(&[
+        "inspect",
+        "--source",
+        "auth0",
+        path.to_str().unwrap(),
+        "--output-format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

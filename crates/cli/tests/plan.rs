@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn kc_migrate() -> Command {
@@ -47,16 +50,23 @@ fn samples(provider: &str) -> Vec<String> {
 }
 
 /// The sample Firebase project's hash config (samples/firebase/README.md; a made-up project).
-const SAMPLE_SIGNER_KEY: &str = "KMvhjc3QWFrDVy2DefLtNBQP/lhONzYiIyP52SdoyrI7zrJVQSyUimgV4vYobS2DurgtT0yAcjxuPqVpymjavg==";
+const SAMPLE_SIGNER_KEY: &str =
+    "KMvhjc3QWFrDVy2DefLtNBQP/lhONzYiIyP52SdoyrI7zrJVQSyUimgV4vYobS2DurgtT0yAcjxuPqVpymjavg==";
 
 fn plan(provider: &str, out: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = kc_migrate();
-    cmd.args(["plan", "--mapping", &format!("mappings/{provider}.toml"), "--out"])
-        .arg(out)
-        .args(samples(provider))
-        .args(extra);
+    cmd.args([
+        "plan",
+        "--mapping",
+        &format!("mappings/{provider}.toml"),
+        "--out",
+    ])
+    .arg(out)
+    .args(samples(provider))
+    .args(extra);
     if provider == "firebase" {
-        cmd.env("FIREBASE_SIGNER_KEY", SAMPLE_SIGNER_KEY).env("FIREBASE_SALT_SEPARATOR", "Bw==");
+        cmd.env("FIREBASE_SIGNER_KEY", SAMPLE_SIGNER_KEY)
+            .env("FIREBASE_SALT_SEPARATOR", "Bw==");
     }
     let o = cmd.output().unwrap();
     (
@@ -73,7 +83,8 @@ fn read_json(path: &Path) -> serde_json::Value {
 /// Every bcrypt hash and Firebase hash/salt in the samples: none may appear in any output.
 fn sample_secrets() -> Vec<String> {
     let mut secrets = Vec::new();
-    let hashes = std::fs::read_to_string(repo().join("samples/auth0/password-hashes.ndjson")).unwrap();
+    let hashes =
+        std::fs::read_to_string(repo().join("samples/auth0/password-hashes.ndjson")).unwrap();
     for line in hashes.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         if let Some(h) = v["passwordHash"].as_str() {
@@ -95,9 +106,15 @@ fn sample_secrets() -> Vec<String> {
 
 fn assert_no_secrets_in(dir: &Path, also: &[&str]) {
     let secrets = sample_secrets();
-    let mut texts: Vec<(String, String)> = also.iter().map(|t| ("stdio".to_string(), t.to_string())).collect();
+    let mut texts: Vec<(String, String)> = also
+        .iter()
+        .map(|t| ("stdio".to_string(), t.to_string()))
+        .collect();
     for entry in walk(dir) {
-        texts.push((entry.display().to_string(), std::fs::read_to_string(&entry).unwrap()));
+        texts.push((
+            entry.display().to_string(),
+            std::fs::read_to_string(&entry).unwrap(),
+        ));
     }
     for (name, text) in &texts {
         for s in &secrets {
@@ -132,12 +149,22 @@ fn plan_on_each_provider_writes_balanced_reports() {
         let acc = &report["accounting"];
         assert_eq!(acc["balanced"], true, "{provider}: {acc:#}");
         let n = |k: &str| acc[k].as_u64().unwrap();
-        let rejected_lines = std::fs::read_to_string(dir.path().join("rejected.ndjson")).unwrap().lines().count() as u64;
+        let rejected_lines = std::fs::read_to_string(dir.path().join("rejected.ndjson"))
+            .unwrap()
+            .lines()
+            .count() as u64;
         assert_eq!(rejected_lines, n("rejected") + n("filtered"), "{provider}");
-        assert_eq!(code == 1, n("rejected") > 0, "{provider}: exit code follows rejections");
+        assert_eq!(
+            code == 1,
+            n("rejected") > 0,
+            "{provider}: exit code follows rejections"
+        );
         assert!(stdout.contains("Records read:"), "{stdout}");
         let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-        assert!(!html.contains("<script") && !html.contains("src=\"http"), "{provider}: html not self-contained");
+        assert!(
+            !html.contains("<script") && !html.contains("src=\"http"),
+            "{provider}: html not self-contained"
+        );
         assert_no_secrets_in(dir.path(), &[&stdout, &stderr]);
     }
 }
@@ -175,10 +202,22 @@ fn bcrypt_carried_only_when_the_target_has_the_provider() {
         .args(samples("auth0"))
         .output()
         .unwrap();
-    assert!(o.status.code() == Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let without = read_json(&out.join("report.json"));
-    assert!(!without["passwords"]["kept_by_provider"].to_string().contains("bcrypt"));
-    assert!(without["passwords"]["reset_by_reason"].to_string().contains("no_provider"), "{}", without["passwords"]);
+    assert!(!without["passwords"]["kept_by_provider"]
+        .to_string()
+        .contains("bcrypt"));
+    assert!(
+        without["passwords"]["reset_by_reason"]
+            .to_string()
+            .contains("no_provider"),
+        "{}",
+        without["passwords"]
+    );
 }
 
 #[test]
@@ -187,11 +226,17 @@ fn reports_are_masked_unless_unmasked() {
     plan("auth0", dir.path(), &[]);
     let masked = std::fs::read_to_string(dir.path().join("report.md")).unwrap()
         + &std::fs::read_to_string(dir.path().join("rejected.ndjson")).unwrap();
-    assert!(!masked.contains("alice.martin@example.com"), "personal data in a masked report");
+    assert!(
+        !masked.contains("alice.martin@example.com"),
+        "personal data in a masked report"
+    );
     let dir2 = tempfile::tempdir().unwrap();
     plan("auth0", dir2.path(), &["--unmasked"]);
     let unmasked = std::fs::read_to_string(dir2.path().join("report.json")).unwrap();
-    assert!(unmasked.contains("\"personal_data\": \"unmasked\""), "{unmasked}");
+    assert!(
+        unmasked.contains("\"personal_data\": \"unmasked\""),
+        "{unmasked}"
+    );
 }
 
 #[test]
@@ -206,7 +251,13 @@ fn firebase_without_project_parameters_resets_instead_of_failing() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("FIREBASE_SIGNER_KEY"), "{stderr}");
     let report = read_json(&dir.path().join("report.json"));
-    assert!(report["passwords"]["reset_by_reason"].to_string().contains("missing_firebase_params"), "{}", report["passwords"]);
+    assert!(
+        report["passwords"]["reset_by_reason"]
+            .to_string()
+            .contains("missing_firebase_params"),
+        "{}",
+        report["passwords"]
+    );
     assert_eq!(report["accounting"]["balanced"], true);
 }
 
@@ -215,12 +266,24 @@ fn export_writes_kc_import_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("import");
     let o = kc_migrate()
-        .args(["export", "--mapping", "mappings/okta.toml", "--users-per-file", "10", "--out"])
+        .args([
+            "export",
+            "--mapping",
+            "mappings/okta.toml",
+            "--users-per-file",
+            "10",
+            "--out",
+        ])
         .arg(&out)
         .args(samples("okta"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let realm = read_json(&out.join("acme-realm.json"));
     assert_eq!(realm["realm"], "acme");
     let mut users = 0;
@@ -235,7 +298,10 @@ fn export_writes_kc_import_files() {
         users += v["users"].as_array().unwrap().len();
     }
     let report = read_json(&out.join("report/report.json"));
-    assert_eq!(users as u64, report["accounting"]["users_planned"].as_u64().unwrap());
+    assert_eq!(
+        users as u64,
+        report["accounting"]["users_planned"].as_u64().unwrap()
+    );
     assert!(users > 10, "split over several files");
     // A second export into the same directory is refused rather than mixing two runs.
     let again = kc_migrate()
@@ -251,7 +317,11 @@ fn export_writes_kc_import_files() {
 fn mapping_errors_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("bad.toml");
-    std::fs::write(&m, "source = \"okta\"\nrealm = \"acme\"\n[username]\nfrom = [\"login\"]\ncolour = 3\n").unwrap();
+    std::fs::write(
+        &m,
+        "source = \"okta\"\nrealm = \"acme\"\n[username]\nfrom = [\"login\"]\ncolour = 3\n",
+    )
+    .unwrap();
     let o = kc_migrate()
         .args(["plan", "--mapping"])
         .arg(&m)
@@ -262,13 +332,17 @@ fn mapping_errors_name_file_line_and_key() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("bad.toml:") && stderr.lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
 }
 
 /// Every Firebase scrypt vector (firebase/scrypt's own tests) through `check-hash`.
 #[test]
 fn check_hash_verifies_the_firebase_scrypt_vectors() {
-    let data = read_json(&repo().join("crates/credentials/tests/data/firebase-scrypt-vectors.json"));
+    let data =
+        read_json(&repo().join("crates/credentials/tests/data/firebase-scrypt-vectors.json"));
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for suite in data["suites"].as_array().unwrap() {
@@ -279,21 +353,45 @@ fn check_hash_verifies_the_firebase_scrypt_vectors() {
             .map(|(i, v)| serde_json::json!({"localId": format!("u{i}"), "email": format!("u{i}@example.com"), "passwordHash": v["hash"], "salt": v["salt"]}))
             .collect();
         let export = dir.path().join("export.json");
-        std::fs::write(&export, serde_json::to_string_pretty(&serde_json::json!({"users": users})).unwrap()).unwrap();
+        std::fs::write(
+            &export,
+            serde_json::to_string_pretty(&serde_json::json!({"users": users})).unwrap(),
+        )
+        .unwrap();
         for (i, v) in vectors.iter().enumerate() {
             let password = v["password"].as_str().unwrap();
             for (input, expect) in [(password.to_string(), 0), (format!("{password}x"), 1)] {
                 let o = kc_migrate()
-                    .args(["check-hash", "--source", "firebase", "--password-stdin", "--user", &format!("u{i}"), "--input"])
+                    .args([
+                        "check-hash",
+                        "--source",
+                        "firebase",
+                        "--password-stdin",
+                        "--user",
+                        &format!("u{i}"),
+                        "--input",
+                    ])
                     .arg(&export)
-                    .env("FIREBASE_SIGNER_KEY", suite["base64_signer_key"].as_str().unwrap())
-                    .env("FIREBASE_SALT_SEPARATOR", suite["base64_salt_separator"].as_str().unwrap())
+                    .env(
+                        "FIREBASE_SIGNER_KEY",
+                        suite["base64_signer_key"].as_str().unwrap(),
+                    )
+                    .env(
+                        "FIREBASE_SALT_SEPARATOR",
+                        suite["base64_salt_separator"].as_str().unwrap(),
+                    )
                     .env("FIREBASE_ROUNDS", suite["rounds"].to_string())
                     .env("FIREBASE_MEM_COST", suite["mem_cost"].to_string())
                     .write_stdin(format!("{input}\n"))
                     .output()
                     .unwrap();
-                assert_eq!(o.status.code(), Some(expect), "{} vector {i}: {}", suite["name"], String::from_utf8_lossy(&o.stderr));
+                assert_eq!(
+                    o.status.code(),
+                    Some(expect),
+                    "{} vector {i}: {}",
+                    suite["name"],
+                    String::from_utf8_lossy(&o.stderr)
+                );
             }
             checked += 1;
         }
@@ -305,8 +403,20 @@ fn check_hash_verifies_the_firebase_scrypt_vectors() {
 fn check_hash_bcrypt_from_the_auth0_hash_export() {
     let run = |password: &str| {
         kc_migrate()
-            .args(["check-hash", "--source", "auth0", "--input", "samples/auth0/users.ndjson.gz"])
-            .args(["--hashes", "samples/auth0/password-hashes.ndjson", "--user", "alice.martin@example.com", "--password-stdin"])
+            .args([
+                "check-hash",
+                "--source",
+                "auth0",
+                "--input",
+                "samples/auth0/users.ndjson.gz",
+            ])
+            .args([
+                "--hashes",
+                "samples/auth0/password-hashes.ndjson",
+                "--user",
+                "alice.martin@example.com",
+                "--password-stdin",
+            ])
             .write_stdin(format!("{password}\n"))
             .output()
             .unwrap()
@@ -320,7 +430,16 @@ fn check_hash_bcrypt_from_the_auth0_hash_export() {
 #[test]
 fn check_hash_without_firebase_parameters_says_what_is_missing() {
     let o = kc_migrate()
-        .args(["check-hash", "--source", "firebase", "--input", "samples/firebase/users.json", "--user", "x", "--password-stdin"])
+        .args([
+            "check-hash",
+            "--source",
+            "firebase",
+            "--input",
+            "samples/firebase/users.json",
+            "--user",
+            "x",
+            "--password-stdin",
+        ])
         .write_stdin("pw\n")
         .output()
         .unwrap();

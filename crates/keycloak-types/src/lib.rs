@@ -452,9 +452,12 @@ impl ErrorRepresentation {
             .or_else(|| self.error_description.clone())
             .or_else(|| self.error.clone())
             .or_else(|| {
-                self.errors
-                    .as_ref()
-                    .map(|es| es.iter().filter_map(|e| e.message()).collect::<Vec<_>>().join("; "))
+                self.errors.as_ref().map(|es| {
+                    es.iter()
+                        .filter_map(|e| e.message())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
             })
     }
 }
@@ -500,12 +503,18 @@ mod tests {
 
     #[test]
     fn unknown_nested_fields_are_rejected_like_keycloak() {
-        let err = serde_json::from_str::<UserRepresentation>(r#"{"username":"a","nickname":"x"}"#).unwrap_err();
+        let err = serde_json::from_str::<UserRepresentation>(r#"{"username":"a","nickname":"x"}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("unknown field `nickname`"));
-        let ok: PartialImportRepresentation =
-            serde_json::from_str(r#"{"ifResourceExists":"SKIP","somethingNew":1,"users":[{"username":"a"}]}"#).unwrap();
+        let ok: PartialImportRepresentation = serde_json::from_str(
+            r#"{"ifResourceExists":"SKIP","somethingNew":1,"users":[{"username":"a"}]}"#,
+        )
+        .unwrap();
         assert_eq!(ok.if_resource_exists, Some(Policy::Skip));
-        assert!(serde_json::from_str::<PasswordSecretData>(r#"{"value":"x","salt":"","extra":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<PasswordSecretData>(r#"{"value":"x","salt":"","extra":1}"#)
+                .is_err()
+        );
     }
 
     #[test]
@@ -517,7 +526,10 @@ mod tests {
             ..Default::default()
         };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("SECRETHASH") && !shown.contains("plaintext"), "{shown}");
+        assert!(
+            !shown.contains("SECRETHASH") && !shown.contains("plaintext"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -527,7 +539,10 @@ mod tests {
             enabled: Some(true),
             ..Default::default()
         };
-        assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"username":"ada","enabled":true}"#);
+        assert_eq!(
+            serde_json::to_string(&u).unwrap(),
+            r#"{"username":"ada","enabled":true}"#
+        );
         let r = PartialImportResult {
             action: ImportAction::Added,
             resource_type: ResourceType::RealmRole,

@@ -107,7 +107,9 @@ impl PasswordHash {
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PasswordHash::Bcrypt { cost, .. } => write!(f, "PasswordHash::Bcrypt {{ cost: {cost} }}"),
+            PasswordHash::Bcrypt { cost, .. } => {
+                write!(f, "PasswordHash::Bcrypt {{ cost: {cost} }}")
+            }
             PasswordHash::Pbkdf2 {
                 digest, iterations, ..
             } => write!(
@@ -147,7 +149,10 @@ mod tests {
         };
         assert_eq!(p.algorithm_name(), "pbkdf2-sha256");
         let json = serde_json::to_string(&p).unwrap();
-        assert!(json.contains("[redacted]") && !json.contains("115"), "{json}");
+        assert!(
+            json.contains("[redacted]") && !json.contains("115"),
+            "{json}"
+        );
     }
 }
 
@@ -180,7 +185,10 @@ impl PasswordHash {
             // further `$` separators would otherwise be quoted whole, hash bytes included.
             match rest.split_once('$') {
                 Some((scheme, _))
-                    if scheme.len() <= 16 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                    if scheme.len() <= 16
+                        && scheme
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
                 {
                     format!("unrecognised hash scheme `${scheme}$`")
                 }
@@ -220,11 +228,17 @@ fn pbkdf2_phc(s: &str) -> Option<PasswordHash> {
         _ => return None,
     };
     let params = parts.next()?;
-    let iterations = params.split(',').find_map(|p| p.strip_prefix("i="))?.parse().ok()?;
+    let iterations = params
+        .split(',')
+        .find_map(|p| p.strip_prefix("i="))?
+        .parse()
+        .ok()?;
     let decode = |v: &str| {
         let v = v.replace('.', "+");
         let v = v.trim_end_matches('=');
-        base64::engine::general_purpose::STANDARD_NO_PAD.decode(v).ok()
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(v)
+            .ok()
     };
     let salt = decode(parts.next()?)?;
     let hash = decode(parts.next()?)?;
@@ -245,21 +259,43 @@ mod encoded_tests {
 
     #[test]
     fn recognises_bcrypt_argon2_and_pbkdf2_and_never_guesses() {
-        let b = PasswordHash::from_encoded("$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K");
+        let b = PasswordHash::from_encoded(
+            "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K",
+        );
         assert!(matches!(b, PasswordHash::Bcrypt { cost: 10, .. }));
-        let a = PasswordHash::from_encoded("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG");
+        let a = PasswordHash::from_encoded(
+            "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+        );
         assert_eq!(a.algorithm_name(), "argon2");
-        let p = PasswordHash::from_encoded("$pbkdf2-sha256$i=100000,l=32$c2FsdHNhbHQ$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        let p = PasswordHash::from_encoded(
+            "$pbkdf2-sha256$i=100000,l=32$c2FsdHNhbHQ$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        );
         match p {
-            PasswordHash::Pbkdf2 { digest, iterations, salt, hash } => {
+            PasswordHash::Pbkdf2 {
+                digest,
+                iterations,
+                salt,
+                hash,
+            } => {
                 assert_eq!((digest, iterations), (DigestAlgorithm::Sha256, 100_000));
                 assert_eq!(salt.expose(), b"saltsalt");
                 assert_eq!(hash.expose().len(), 32);
             }
             other => panic!("{other:?}"),
         }
-        for raw in ["5f4dcc3b5aa765d61d8327deb882cf99", "$1$abc$def", "", "$2x$10$short"] {
-            assert!(matches!(PasswordHash::from_encoded(raw), PasswordHash::Unknown { .. }), "{raw}");
+        for raw in [
+            "5f4dcc3b5aa765d61d8327deb882cf99",
+            "$1$abc$def",
+            "",
+            "$2x$10$short",
+        ] {
+            assert!(
+                matches!(
+                    PasswordHash::from_encoded(raw),
+                    PasswordHash::Unknown { .. }
+                ),
+                "{raw}"
+            );
         }
     }
 }

@@ -165,7 +165,10 @@ impl User {
     pub fn is_social_only(&self) -> bool {
         self.password_hash.is_none()
             && !self.identities.is_empty()
-            && self.identities.iter().all(|i| !is_password_provider(&i.provider))
+            && self
+                .identities
+                .iter()
+                .all(|i| !is_password_provider(&i.provider))
     }
 
     /// Resolve a dotted path against the user's metadata (`app_metadata.roles`).

@@ -76,7 +76,11 @@ impl MembershipIndex {
             MemberRef::Id(v) => vec![key("id", v, false)],
             MemberRef::Email(v) => vec![key("mail", v, true)],
             MemberRef::Login(v) => vec![key("login", v, true)],
-            MemberRef::Any(v) => vec![key("id", v, false), key("mail", v, true), key("login", v, true)],
+            MemberRef::Any(v) => vec![
+                key("id", v, false),
+                key("mail", v, true),
+                key("login", v, true),
+            ],
         };
         for k in keys {
             self.by_key.entry(k).or_default().push(idx);
@@ -121,7 +125,10 @@ impl MembershipIndex {
 
     /// Memberships that matched no user, in input order.
     pub fn unmatched(&self) -> impl Iterator<Item = &Membership> {
-        self.entries.iter().filter(|(_, used)| !used).map(|(m, _)| m)
+        self.entries
+            .iter()
+            .filter(|(_, used)| !used)
+            .map(|(m, _)| m)
     }
 }
 
@@ -141,10 +148,26 @@ mod tests {
     #[test]
     fn attaches_by_id_email_and_login_once_each() {
         let mut index = MembershipIndex::new();
-        index.add(membership(MembershipKind::Role, "admin", MemberRef::Id("auth0|1".into())));
-        index.add(membership(MembershipKind::Group, "Eng", MemberRef::Email("ADA@example.com".into())));
-        index.add(membership(MembershipKind::Group, "Eng", MemberRef::Any("ada".into())));
-        index.add(membership(MembershipKind::Group, "Ops", MemberRef::Login("nobody".into())));
+        index.add(membership(
+            MembershipKind::Role,
+            "admin",
+            MemberRef::Id("auth0|1".into()),
+        ));
+        index.add(membership(
+            MembershipKind::Group,
+            "Eng",
+            MemberRef::Email("ADA@example.com".into()),
+        ));
+        index.add(membership(
+            MembershipKind::Group,
+            "Eng",
+            MemberRef::Any("ada".into()),
+        ));
+        index.add(membership(
+            MembershipKind::Group,
+            "Ops",
+            MemberRef::Login("nobody".into()),
+        ));
         let mut user = User {
             source_id: "auth0|1".into(),
             email: Some("ada@example.com".into()),

@@ -21,7 +21,9 @@ pub enum OpenError {
     },
     #[error("{path}: is a directory, not a file")]
     Directory { path: String },
-    #[error("{path}: the file is UTF-16 encoded; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)")]
+    #[error(
+        "{path}: the file is UTF-16 encoded; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
+    )]
     Utf16 { path: String },
 }
 
@@ -83,7 +85,10 @@ fn prepare(path: Arc<str>, raw: Box<dyn Read + Send>) -> Result<Input, OpenError
     let mut outer = BufReader::with_capacity(READ_BUFFER, raw);
     let gzipped = peek(&mut outer).map_err(io_err)?.starts_with(&GZIP_MAGIC);
     let mut reader: Box<dyn BufRead + Send> = if gzipped {
-        Box::new(BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(outer)))
+        Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            MultiGzDecoder::new(outer),
+        ))
     } else {
         Box::new(outer)
     };
@@ -132,7 +137,8 @@ mod tests {
         assert_eq!(read_all(plain), "{\"a\":1}\n");
         let bom = Input::from_reader("b", &b"\xef\xbb\xbf{\"a\":1}\n"[..]).unwrap();
         assert_eq!(read_all(bom), "{\"a\":1}\n");
-        let zipped = Input::from_reader("c.json", std::io::Cursor::new(gz(b"\xef\xbb\xbfx,y\r\n"))).unwrap();
+        let zipped =
+            Input::from_reader("c.json", std::io::Cursor::new(gz(b"\xef\xbb\xbfx,y\r\n"))).unwrap();
         assert!(zipped.gzipped);
         assert_eq!(read_all(zipped), "x,y\r\n");
     }

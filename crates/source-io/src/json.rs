@@ -52,7 +52,13 @@ impl RawRecord {
             Some(i) => &full[..i],
             None => full.as_str(),
         };
-        record_error(file, line, self.record, reason, format!("{msg} (column {})", e.column()))
+        record_error(
+            file,
+            line,
+            self.record,
+            reason,
+            format!("{msg} (column {})", e.column()),
+        )
     }
 }
 
@@ -72,9 +78,13 @@ enum State {
     /// Between top-level values.
     Top,
     /// Inside an array of records, before an element (after `[` or `,`).
-    ArrayElement { wrapped: bool },
+    ArrayElement {
+        wrapped: bool,
+    },
     /// After an element, expecting `,` or `]`.
-    ArrayAfter { wrapped: bool },
+    ArrayAfter {
+        wrapped: bool,
+    },
     /// The records array of a wrapper object has closed; skip the wrapper's other keys.
     WrapperRest,
     Done,
@@ -258,7 +268,10 @@ impl JsonRecords {
                             // this one was cut short. Leave it unconsumed for resync.
                             return Err(Lex::Broken {
                                 line: self.line,
-                                what: format!("the record is cut short: a new record starts on line {}", self.line),
+                                what: format!(
+                                    "the record is cut short: a new record starts on line {}",
+                                    self.line
+                                ),
                             });
                         }
                         b'{' => {
@@ -381,7 +394,13 @@ impl JsonRecords {
                 if let Err(lex) = self.resync() {
                     self.state = State::Done;
                     if let Lex::Io(e) = lex {
-                        return record_error(&self.path, self.line, record, io_reason(&e), e.to_string());
+                        return record_error(
+                            &self.path,
+                            self.line,
+                            record,
+                            io_reason(&e),
+                            e.to_string(),
+                        );
                     }
                 }
                 err
@@ -392,8 +411,15 @@ impl JsonRecords {
     /// Skip to the start of the next record: the next line whose first significant byte is
     /// `{` (at the element column when inside an array of pretty-printed elements).
     fn resync(&mut self) -> Result<(), Lex> {
-        let in_array = matches!(self.state, State::ArrayElement { .. } | State::ArrayAfter { .. });
-        let want_col = if in_array { self.element_col } else { Some(0).filter(|_| false) };
+        let in_array = matches!(
+            self.state,
+            State::ArrayElement { .. } | State::ArrayAfter { .. }
+        );
+        let want_col = if in_array {
+            self.element_col
+        } else {
+            Some(0).filter(|_| false)
+        };
         if in_array && want_col.is_none() {
             // Elements do not start their own lines (compact array): nothing to resync on.
             while let Some(b) = self.peek()? {
@@ -567,7 +593,11 @@ impl JsonRecords {
                     if b == b']' {
                         // Empty array, or a trailing comma before `]` (tolerated).
                         self.bump(b);
-                        self.state = if wrapped { State::WrapperRest } else { State::Top };
+                        self.state = if wrapped {
+                            State::WrapperRest
+                        } else {
+                            State::Top
+                        };
                         continue;
                     }
                     let line = self.line;
@@ -588,13 +618,20 @@ impl JsonRecords {
                     }
                     Ok(Some(b']')) => {
                         self.bump(b']');
-                        self.state = if wrapped { State::WrapperRest } else { State::Top };
+                        self.state = if wrapped {
+                            State::WrapperRest
+                        } else {
+                            State::Top
+                        };
                     }
                     Ok(Some(b)) => {
                         let line = self.line;
                         let lex = Lex::Broken {
                             line,
-                            what: format!("expected `,` or `]` between records, found `{}`", b as char),
+                            what: format!(
+                                "expected `,` or `]` between records, found `{}`",
+                                b as char
+                            ),
                         };
                         if !(self.at_line_start && b == b'{') {
                             self.bump(b);
@@ -645,13 +682,22 @@ mod tests {
 
     #[test]
     fn array_wrapper_ndjson_and_concatenated_objects() {
-        assert_eq!(ok_texts(b"[{\"a\":1}, {\"a\":[2]}]"), vec!["{\"a\":1}", "{\"a\":[2]}"]);
+        assert_eq!(
+            ok_texts(b"[{\"a\":1}, {\"a\":[2]}]"),
+            vec!["{\"a\":1}", "{\"a\":[2]}"]
+        );
         assert_eq!(
             ok_texts(b"{\"kind\":\"x\",\"users\":[{\"a\":1},{\"b\":\"}\"}],\"next\":{\"c\":[]}}"),
             vec!["{\"a\":1}", "{\"b\":\"}\"}"]
         );
-        assert_eq!(ok_texts(b"{\"a\":1}\n\n{\"a\":2}\n"), vec!["{\"a\":1}", "{\"a\":2}"]);
-        assert_eq!(ok_texts(b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}"), vec!["{\n  \"a\": 1\n}", "{\n  \"a\": 2\n}"]);
+        assert_eq!(
+            ok_texts(b"{\"a\":1}\n\n{\"a\":2}\n"),
+            vec!["{\"a\":1}", "{\"a\":2}"]
+        );
+        assert_eq!(
+            ok_texts(b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}"),
+            vec!["{\n  \"a\": 1\n}", "{\n  \"a\": 2\n}"]
+        );
         assert!(ok_texts(b"").is_empty());
         assert!(ok_texts(b"{\"users\": []}").is_empty());
     }
@@ -663,14 +709,23 @@ mod tests {
 
     #[test]
     fn lines_and_record_numbers_are_reported() {
-        let recs = records(b"{\"users\": [\r\n  {\r\n    \"a\": 1\r\n  },\r\n  {\"b\": 2}\r\n]}", 1 << 20);
-        let got: Vec<(u64, u64)> = recs.iter().map(|r| r.as_ref().map(|r| (r.line, r.record)).unwrap()).collect();
+        let recs = records(
+            b"{\"users\": [\r\n  {\r\n    \"a\": 1\r\n  },\r\n  {\"b\": 2}\r\n]}",
+            1 << 20,
+        );
+        let got: Vec<(u64, u64)> = recs
+            .iter()
+            .map(|r| r.as_ref().map(|r| (r.line, r.record)).unwrap())
+            .collect();
         assert_eq!(got, vec![(2, 1), (5, 2)]);
     }
 
     #[test]
     fn truncated_ndjson_line_is_reported_and_the_next_line_read() {
-        let recs = records(b"{\"a\":1}\n{\"a\": {\"b\": 1}\n{\"a\":3}\n{\"a\": \"cut\n{\"a\":5}\n", 1 << 20);
+        let recs = records(
+            b"{\"a\":1}\n{\"a\": {\"b\": 1}\n{\"a\":3}\n{\"a\": \"cut\n{\"a\":5}\n",
+            1 << 20,
+        );
         let summary: Vec<String> = recs
             .iter()
             .map(|r| match r {
@@ -692,7 +747,10 @@ mod tests {
 
     #[test]
     fn ndjson_line_cut_inside_a_nested_object_does_not_swallow_the_next() {
-        let recs = records(b"{\"a\":1}\n{\"_id\":{\"$oid\":\"aa\"\n{\"a\":3}\n", 1 << 20);
+        let recs = records(
+            b"{\"a\":1}\n{\"_id\":{\"$oid\":\"aa\"\n{\"a\":3}\n",
+            1 << 20,
+        );
         let summary: Vec<String> = recs
             .iter()
             .map(|r| match r {
@@ -758,7 +816,9 @@ mod tests {
     fn parse_errors_carry_absolute_lines() {
         let recs = records(b"\n\n{\n \"a\": xyz\n}", 1 << 20);
         let raw = recs[0].as_ref().unwrap();
-        let err = raw.parse::<serde_json::Value>(&Arc::from("t.json")).unwrap_err();
+        let err = raw
+            .parse::<serde_json::Value>(&Arc::from("t.json"))
+            .unwrap_err();
         assert_eq!(err.provenance.line, 4);
         assert_eq!(err.reason, Reason::Malformed);
         assert!(!err.message.contains("at line"), "{}", err.message);

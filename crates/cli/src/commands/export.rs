@@ -51,7 +51,10 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         paths.realm_file.display()
     )?;
     if refused > 0 {
-        writeln!(out, "Not exported (kc.sh import would refuse them): {refused}")?;
+        writeln!(
+            out,
+            "Not exported (kc.sh import would refuse them): {refused}"
+        )?;
     }
     writeln!(out, "Report: {}", report_paths.markdown.display())?;
     writeln!(

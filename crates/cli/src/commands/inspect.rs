@@ -67,7 +67,12 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
     let stream = sources::open(&args.input, source)?;
     let mut summary = Summary {
         source: sources::kind(source).to_string(),
-        files: args.input.files.iter().map(|p| p.display().to_string()).collect(),
+        files: args
+            .input
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         ..Summary::default()
     };
     let mut memberships = MembershipIndex::new();
@@ -98,7 +103,10 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
         summary.reject(&RecordError::new(
             m.provenance.clone(),
             kcm_model::Reason::Unmatched,
-            format!("membership of {:?} `{}` names no user in the export", m.kind, m.name),
+            format!(
+                "membership of {:?} `{}` names no user in the export",
+                m.kind, m.name
+            ),
         ));
     }
 
@@ -121,7 +129,10 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
 impl Summary {
     fn reject(&mut self, err: &RecordError) {
         self.rejected += 1;
-        *self.rejected_by_reason.entry(err.reason.to_string()).or_default() += 1;
+        *self
+            .rejected_by_reason
+            .entry(err.reason.to_string())
+            .or_default() += 1;
         if self.rejected_examples.len() < REJECTED_EXAMPLES {
             self.rejected_examples.push(RejectedExample {
                 place: format!("{}:{}", err.provenance.file, err.provenance.line),
@@ -140,14 +151,22 @@ impl Summary {
             self.disabled += 1;
         }
         match &user.password_hash {
-            Some(hash) => *self.password_hashes.entry(hash.algorithm_name()).or_default() += 1,
+            Some(hash) => {
+                *self
+                    .password_hashes
+                    .entry(hash.algorithm_name())
+                    .or_default() += 1
+            }
             None => self.users_without_hash += 1,
         }
         if user.is_social_only() {
             self.social_only_users += 1;
         }
         for identity in &user.identities {
-            *self.linked_identities_by_provider.entry(identity.provider.clone()).or_default() += 1;
+            *self
+                .linked_identities_by_provider
+                .entry(identity.provider.clone())
+                .or_default() += 1;
         }
         for role in &user.roles {
             *self.role_members.entry(role.clone()).or_default() += 1;
@@ -156,14 +175,27 @@ impl Summary {
             *self.group_members.entry(group.clone()).or_default() += 1;
         }
         for d in &user.diagnostics {
-            *self.users_with_diagnostics.entry(d.code.clone()).or_default() += 1;
+            *self
+                .users_with_diagnostics
+                .entry(d.code.clone())
+                .or_default() += 1;
         }
-        if let Some(email) = user.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        if let Some(email) = user
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             if emails.seen_before(&email.to_lowercase()) {
                 self.duplicate_emails += 1;
             }
         }
-        if let Some(name) = user.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        if let Some(name) = user
+            .username
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
             if usernames.seen_before(&name.to_lowercase()) {
                 self.duplicate_usernames += 1;
             }
@@ -171,7 +203,12 @@ impl Summary {
     }
 
     fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "Source: {} ({} file(s))", self.source, self.files.len())?;
+        writeln!(
+            out,
+            "Source: {} ({} file(s))",
+            self.source,
+            self.files.len()
+        )?;
         writeln!(out, "Records read: {}", self.records_read)?;
         writeln!(out, "  users:                {}", self.users)?;
         writeln!(out, "  roles:                {}", self.roles)?;
@@ -189,7 +226,11 @@ impl Summary {
         }
         writeln!(out, "Users by status:")?;
         write_counts(out, &self.users_by_status)?;
-        writeln!(out, "Enabled: {}, disabled: {}", self.enabled, self.disabled)?;
+        writeln!(
+            out,
+            "Enabled: {}, disabled: {}",
+            self.enabled, self.disabled
+        )?;
         writeln!(out, "Password hashes:")?;
         for (name, n) in &self.password_hashes {
             writeln!(out, "  {name}: {n}")?;

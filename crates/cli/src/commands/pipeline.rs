@@ -2,7 +2,9 @@
 //! push every record through the transform, and hand each outcome to the caller.
 
 use anyhow::Context as _;
-use kcm_transform::{HashCapabilities, Mapping, OptionsError, Outcome, PlanSummary, TransformOptions, Transformer};
+use kcm_transform::{
+    HashCapabilities, Mapping, OptionsError, Outcome, PlanSummary, TransformOptions, Transformer,
+};
 
 use crate::args::{InputArgs, MappingArgs};
 use crate::sources;
@@ -35,16 +37,24 @@ pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared
                     .passwords()
                     .providers
                     .iter()
-                    .fold(HashCapabilities::keycloak_default(), |caps, id| caps.with(id.clone())),
+                    .fold(HashCapabilities::keycloak_default(), |caps, id| {
+                        caps.with(id.clone())
+                    }),
                 firebase: None,
             }
         }
-        Err(err) => return Err(err).with_context(|| format!("{}: password settings", args.mapping.display())),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("{}: password settings", args.mapping.display()))
+        }
     };
     for id in &args.hash_providers {
         options.capabilities = options.capabilities.clone().with(id.clone());
     }
-    let realm = args.realm.clone().unwrap_or_else(|| mapping.realm().to_string());
+    let realm = args
+        .realm
+        .clone()
+        .unwrap_or_else(|| mapping.realm().to_string());
     Ok(Prepared {
         mapping,
         options,

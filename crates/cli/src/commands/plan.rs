@@ -40,7 +40,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Outcome> {
             writeln!(out, "Report: {}", paths.markdown.display())?;
             writeln!(out, "        {}", paths.html.display())?;
             writeln!(out, "        {}", paths.json.display())?;
-            writeln!(out, "Rejected and filtered records: {}", paths.rejected.display())?;
+            writeln!(
+                out,
+                "Rejected and filtered records: {}",
+                paths.rejected.display()
+            )?;
         }
     }
     for warning in &paths.report.warnings {
@@ -59,7 +63,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Outcome> {
 
 /// The figures a migration engineer wants at a glance; the report has the rest.
 pub fn write_summary(out: &mut impl Write, s: &kcm_transform::PlanSummary) -> std::io::Result<()> {
-    writeln!(out, "Mapping {} ({}) → realm {}", s.mapping, s.source, s.realm)?;
+    writeln!(
+        out,
+        "Mapping {} ({}) → realm {}",
+        s.mapping, s.source, s.realm
+    )?;
     writeln!(
         out,
         "Records read: {} = {} users planned + {} filtered + {} rejected + {} merged + {} side records{}",
@@ -88,7 +96,12 @@ pub fn write_summary(out: &mut impl Write, s: &kcm_transform::PlanSummary) -> st
         s.identities.values().sum::<u64>()
     )?;
     if s.rejected.total > 0 {
-        let reasons: Vec<String> = s.rejected.by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let reasons: Vec<String> = s
+            .rejected
+            .by_reason
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
         writeln!(out, "Rejected by reason: {}", reasons.join(", "))?;
     }
     Ok(())
