@@ -34,6 +34,11 @@ pub enum Command {
     Plan(PlanArgs),
     /// Write files for `kc.sh import --dir`: <realm>-realm.json and <realm>-users-<N>.json.
     Export(ExportArgs),
+    /// Load the planned users, roles and groups into a live Keycloak (Admin REST API,
+    /// partialImport batches), rate limited, with retries, a journal and --resume.
+    Apply(ApplyArgs),
+    /// Compare a live Keycloak realm with the plan and report every difference.
+    Verify(VerifyArgs),
     /// Check a known password against a user's hash in an export (bcrypt, PBKDF2, Argon2,
     /// Firebase scrypt with the project's hash parameters).
     CheckHash(CheckHashArgs),
@@ -169,4 +174,140 @@ pub struct ExportArgs {
     /// Show personal data in the report examples instead of masking them.
     #[arg(long)]
     pub unmasked: bool,
+}
+
+/// How to reach and authenticate to the target Keycloak. Secrets are read only from the
+/// environment or from files, never from the command line.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Keycloak base URL, e.g. https://sso.example.com (no /auth on Keycloak 17+).
+    #[arg(long, env = "KEYCLOAK_URL", value_name = "URL")]
+    pub keycloak_url: Option<String>,
+    /// Realm to authenticate against.
+    #[arg(long, env = "KEYCLOAK_AUTH_REALM", default_value = kcm_sink_keycloak::DEFAULT_AUTH_REALM)]
+    pub auth_realm: String,
+    /// Client used to obtain admin tokens.
+    #[arg(long, env = "KEYCLOAK_CLIENT_ID", default_value = kcm_sink_keycloak::DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// Admin username (password grant). The password comes from the KEYCLOAK_PASSWORD
+    /// environment variable or --password-file.
+    #[arg(long, env = "KEYCLOAK_USER", value_name = "NAME")]
+    pub username: Option<String>,
+    /// File holding the admin password (instead of KEYCLOAK_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// File holding a service-account client secret (instead of KEYCLOAK_CLIENT_SECRET);
+    /// selects the client_credentials grant.
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust for the Keycloak TLS connection.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate. For throw-away test servers only.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Requests per second sent to Keycloak (all requests, retries included).
+    #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_RATE)]
+    pub rate: f64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Attempts per request before giving up (transient failures only).
+    #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds (doubles per attempt, with jitter; Retry-After wins).
+    #[arg(long, value_name = "MS", default_value_t = kcm_sink_keycloak::DEFAULT_BASE_DELAY.as_millis() as u64)]
+    pub retry_base_delay_ms: u64,
+    /// Longest retry delay in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = kcm_sink_keycloak::DEFAULT_MAX_DELAY.as_millis() as u64)]
+    pub retry_max_delay_ms: u64,
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = kcm_sink_keycloak::DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout: u64,
+}
+
+/// What to do with a planned user that already exists in the realm (same username, or same
+/// e-mail when the realm forbids duplicate e-mails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnExistingArg {
+    /// Leave the existing user untouched and report it as skipped.
+    Skip,
+    /// DELETE the existing user and create it again from the export: its credentials,
+    /// sessions, consents and role/group mappings are lost. Needs --allow-overwrite.
+    Overwrite,
+    /// Reject the planned user (Keycloak answers 409 for its batch; the batch is bisected).
+    Fail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserProfileArg {
+    /// Declare the custom attributes in the realm's user profile (read, modify, write back).
+    Declare,
+    /// Set the realm's unmanagedAttributePolicy to ADMIN_EDIT.
+    Unmanaged,
+    /// Change nothing; warn about attributes Keycloak will hide or drop.
+    Leave,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Directory for the plan report, the journal and apply-report.{md,json}.
+    #[arg(long, value_name = "DIR", default_value = "kc-migrate-out/apply")]
+    pub out: PathBuf,
+    /// Users per partialImport request (one Keycloak transaction each).
+    #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_BATCH_SIZE)]
+    pub batch_size: usize,
+    /// Policy for users that already exist. `overwrite` deletes and recreates them (losing
+    /// their credentials and sessions) and requires --allow-overwrite.
+    #[arg(long, value_enum, default_value_t = OnExistingArg::Skip)]
+    pub on_existing: OnExistingArg,
+    /// Confirms `--on-existing overwrite`: existing users are deleted and recreated.
+    #[arg(long)]
+    pub allow_overwrite: bool,
+    /// The journal file (append-only, mode 0600). Default: OUT/journal.ndjson.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Continue the run recorded in the journal: completed batches are not sent again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Create the realm if it does not exist.
+    #[arg(long)]
+    pub create_realm: bool,
+    /// How to make custom attributes visible under Keycloak's declarative user profile.
+    #[arg(long, value_enum, default_value_t = UserProfileArg::Declare)]
+    pub user_profile: UserProfileArg,
+    /// Show personal data in the report examples instead of masking them.
+    #[arg(long)]
+    pub unmasked: bool,
+    /// Stop after this many user batches (a trial run; finish it later with --resume).
+    #[arg(long, value_name = "N")]
+    pub max_batches: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Check every planned user instead of a sample.
+    #[arg(long, conflicts_with = "sample")]
+    pub all: bool,
+    /// How many planned users to check (a seeded random sample).
+    #[arg(long, default_value_t = 200)]
+    pub sample: usize,
+    /// Seed of the sample, so a verification can be repeated exactly.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Directory for verify-report.json.
+    #[arg(long, value_name = "DIR", default_value = "kc-migrate-out/verify")]
+    pub out: PathBuf,
 }

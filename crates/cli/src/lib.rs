@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod logging;
+mod progress;
 mod sources;
 
 use std::io::Write;

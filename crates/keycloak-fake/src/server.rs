@@ -251,6 +251,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(users::credentials),
         )
         .route(
+            &format!("{R}/users/{{user-id}}/federated-identity"),
+            get(users::federated_identities),
+        )
+        .route(
             &format!("{R}/users/{{user-id}}/reset-password"),
             put(users::reset_password),
         )

@@ -600,8 +600,19 @@ impl Transformer {
             ));
         }
 
-        let (credential, password) = decide(&user, &self.options);
-        let social_only = user.is_social_only();
+        // Identities first: a user counts as social-only only if at least one of its linked
+        // identities maps to a Keycloak identity provider. Otherwise (e.g. an Auth0 `sms`
+        // passwordless user) it would arrive with no credential, no link and no way in.
+        let identities = self.mapping.identities.map(&user.identities);
+        diags.extend(identities.diagnostics);
+        let social_only = user.is_social_only() && !identities.links.is_empty();
+        if user.is_social_only() && !social_only {
+            diags.push(Diagnostic::new(
+                "social_identity_not_mapped",
+                "none of the user's linked identities maps to a Keycloak identity provider; the user must set a password",
+            ));
+        }
+        let (credential, password) = decide(&user, &self.options, social_only);
         if matches!(password, PasswordOutcome::Reset { .. })
             || (social_only && self.mapping.passwords.social_only_update_password)
         {
@@ -622,9 +633,6 @@ impl Transformer {
         actions.retain(|a| seen_actions.insert(a.clone()));
 
         let attributes = self.attributes(&user, &mut diags);
-        let identities = self.mapping.identities.map(&user.identities);
-        diags.extend(identities.diagnostics);
-
         let mut grants = Grants::default();
         self.mapping.roles.apply(&user, &mut grants);
         self.mapping.groups.apply(&user, &mut grants);

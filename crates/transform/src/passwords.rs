@@ -147,12 +147,14 @@ pub enum PasswordOutcome {
     NotNeeded,
 }
 
-/// Decide the password outcome and build the credential for a usable hash.
+/// Decide the password outcome and build the credential for a usable hash. `social_only`:
+/// the user signs in only through linked identities that map to Keycloak identity providers.
 pub(crate) fn decide(
     user: &User,
     options: &TransformOptions,
+    social_only: bool,
 ) -> (Option<CredentialRepresentation>, PasswordOutcome) {
-    if user.is_social_only() {
+    if social_only {
         return (None, PasswordOutcome::NotNeeded);
     }
     let Some(hash) = &user.password_hash else {

@@ -857,6 +857,20 @@ fn social_only_users_get_no_credential_and_no_update_password() {
     assert!(actions(&p).contains(&UPDATE_PASSWORD.to_string()));
 }
 
+#[test]
+fn linked_only_user_whose_identities_all_drop_must_set_a_password() {
+    // An Auth0 SMS passwordless user: `sms` maps to no Keycloak identity provider, so the
+    // link is dropped; without UPDATE_PASSWORD the user would have no way to sign in.
+    let mut u = user("sms|560ebaeef609ee1adaa7c551", 1);
+    u.identities = vec![linked("sms", Some("sms"), "560ebaeef609ee1adaa7c551", true)];
+    assert!(u.is_social_only());
+    let p = plan_one(mapping(""), u);
+    assert_eq!(p.user.federated_identities, None);
+    assert!(matches!(p.password, PasswordOutcome::Reset { .. }), "{:?}", p.password);
+    assert!(actions(&p).contains(&UPDATE_PASSWORD.to_string()));
+    assert!(p.diagnostics.iter().any(|d| d.code == "social_identity_not_mapped"));
+}
+
 // ---------------------------------------------------------------- filters
 
 #[test]

@@ -1,6 +1,9 @@
 //! One module per command.
 
+mod apply;
 mod check_hash;
+mod target;
+mod verify;
 mod export;
 mod inspect;
 mod pipeline;
@@ -15,5 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::CheckHash(args) => check_hash::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

@@ -458,6 +458,20 @@ pub async fn credentials(
     )))
 }
 
+/// `GET /users/{id}/federated-identity`: the user's identity-provider links
+/// (`FederatedIdentityRepresentation` list; UserResource.getFederatedIdentity).
+pub async fn federated_identities(
+    State(shared): State<Arc<Shared>>,
+    Path((realm, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, realm) = shared.admin(&headers, &realm, Need::ViewUsers)?;
+    let r = lock(&realm);
+    let user = r.user(&id).ok_or_else(ApiError::user_not_found)?;
+    let links = serde_json::to_value(&user.federated_identities).map_err(|_| ApiError::unknown())?;
+    Ok(ok(links))
+}
+
 pub async fn reset_password(
     State(shared): State<Arc<Shared>>,
     Path((realm, id)): Path<(String, String)>,

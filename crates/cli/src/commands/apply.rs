@@ -1,0 +1,172 @@
+//! `kc-migrate apply`: load the plan into a live Keycloak.
+//!
+//! Pass one transforms every record (with the server's own hash providers, read first) and
+//! writes the plan report; a preflight checks the realm, roles, groups, identity providers
+//! and user profile; pass two streams the planned users into partialImport batches. The
+//! journal makes the run resumable and a second run with `skip` a no-op.
+
+use std::io::Write;
+
+use anyhow::{bail, Context as _};
+use kcm_sink_keycloak::{ApplyReport, LoadSettings, LoadTargets, OnExisting, UserProfileMode};
+use kcm_transform::PlanSummary;
+
+use crate::args::{ApplyArgs, OnExistingArg, UserProfileArg};
+use crate::commands::{pipeline, target};
+use crate::{progress, Outcome};
+
+pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
+    if args.on_existing == OnExistingArg::Overwrite && !args.allow_overwrite {
+        bail!("--on-existing overwrite deletes and recreates existing users (their credentials, sessions and role mappings are lost); add --allow-overwrite to confirm");
+    }
+    let probe = pipeline::prepare(&args.input, &args.mapping)?;
+    let realm = probe.realm.clone();
+    let settings = target::connection(&args.target, &realm)?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let journal = args.journal.clone().unwrap_or_else(|| args.out.join("journal.ndjson"));
+
+    let rt = target::runtime()?;
+    rt.block_on(async {
+        let client = target::connect(settings).await?;
+        let server = kcm_sink_keycloak::preflight(&client, &LoadTargets::default()).await?;
+        let mut prepared = probe;
+        target::use_live_capabilities(&mut prepared, &server.hash_providers, &server.warnings);
+        let caps = prepared.options.capabilities.clone();
+        let fingerprint = target::fingerprint(&args.input, &args.mapping, &caps)?;
+
+        let first = target::first_pass(
+            &args.input,
+            prepared,
+            &args.out.join("plan"),
+            args.unmasked,
+            args.target.rate,
+            args.batch_size,
+        )?;
+        let pre = kcm_sink_keycloak::preflight(&client, &first.targets).await?;
+        for w in &pre.warnings {
+            tracing::warn!("preflight: {w}");
+        }
+        if !pre.realm_exists && !args.create_realm {
+            bail!("realm {realm} does not exist on {}; add --create-realm to create it", client.base_url());
+        }
+        if !pre.missing_identity_providers.is_empty() {
+            tracing::warn!(
+                "identity providers missing in realm {realm}: {} — users linked to them will not be able to sign in through them until they are configured",
+                pre.missing_identity_providers.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+
+        let mut second = pipeline::prepare(&args.input, &args.mapping)?;
+        second.options.capabilities = caps;
+        let users = target::planned_users(&args.input, second)?;
+        let load = LoadSettings {
+            batch_size: args.batch_size,
+            on_existing: match args.on_existing {
+                OnExistingArg::Skip => OnExisting::Skip,
+                OnExistingArg::Overwrite => OnExisting::Overwrite,
+                OnExistingArg::Fail => OnExisting::Fail,
+            },
+            journal,
+            resume: args.resume,
+            create_realm: args.create_realm,
+            user_profile: match args.user_profile {
+                UserProfileArg::Declare => UserProfileMode::Declare,
+                UserProfileArg::Unmanaged => UserProfileMode::Unmanaged,
+                UserProfileArg::Leave => UserProfileMode::Leave,
+            },
+            plan_fingerprint: fingerprint,
+            max_batches: args.max_batches,
+        };
+        let bars = progress::Bars::new(Some(first.summary.users_planned));
+        let report = kcm_sink_keycloak::apply(&client, &first.targets, users, &load, &bars).await?;
+        drop(bars);
+
+        write_reports(&args.out, &first.summary, &report)?;
+        let mut out = std::io::stdout().lock();
+        write_summary(&mut out, &first.summary, &report)?;
+        writeln!(out, "Reports: {}, {}", args.out.join("apply-report.md").display(), args.out.join("plan/report.md").display())?;
+        out.flush()?;
+        if let Some(why) = &report.interrupted {
+            bail!("the load stopped before the end: {why}; run again with --resume to finish it");
+        }
+        Ok(if report.users.rejected > 0 || first.summary.rejected.total > 0 {
+            Outcome::Rejections
+        } else {
+            Outcome::Clean
+        })
+    })
+}
+
+fn write_summary(out: &mut impl Write, plan: &PlanSummary, r: &ApplyReport) -> std::io::Result<()> {
+    let u = &r.users;
+    writeln!(out, "Keycloak {} realm {}", r.url, r.realm)?;
+    writeln!(
+        out,
+        "Users planned: {} → added {}, skipped (already there) {}, overwritten {}, rejected by Keycloak {}, done by an earlier run {}{}",
+        plan.users_planned,
+        u.added + u.added_unconfirmed,
+        u.skipped,
+        u.overwritten,
+        u.rejected,
+        u.already_done_from_journal,
+        if u.unresolved > 0 { format!(", not finished {}", u.unresolved) } else { String::new() }
+    )?;
+    writeln!(
+        out,
+        "Not loaded at plan stage: {} filtered, {} rejected (see plan/rejected.ndjson)",
+        plan.filtered.total, plan.rejected.total
+    )?;
+    writeln!(
+        out,
+        "Requests: {} partialImport in {} batch(es), {} bisection(s)",
+        r.partial_import_requests, r.batches_sent, r.bisections
+    )?;
+    for rej in r.rejected.iter().take(10) {
+        writeln!(out, "  rejected {}: {}", rej.key, rej.message)?;
+    }
+    Ok(())
+}
+
+/// `apply-report.json` (every figure) and `apply-report.md` (for people).
+fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> anyhow::Result<()> {
+    let json = serde_json::json!({ "plan": { "records_read": plan.records_read, "users_planned": plan.users_planned, "filtered": plan.filtered.total, "rejected": plan.rejected.total }, "apply": r });
+    std::fs::write(dir.join("apply-report.json"), serde_json::to_string_pretty(&json)? + "\n")?;
+    let u = &r.users;
+    let mut md = String::new();
+    md.push_str(&format!("# Load into Keycloak realm `{}`\n\nServer: {}\n\n", r.realm, r.url));
+    md.push_str("| Outcome | Users |\n| --- | ---: |\n");
+    for (label, n) in [
+        ("Planned", plan.users_planned),
+        ("Added", u.added),
+        ("Added (confirmed by lookup after an unknown outcome)", u.added_unconfirmed),
+        ("Skipped: already in Keycloak", u.skipped),
+        ("Overwritten", u.overwritten),
+        ("Rejected by Keycloak", u.rejected),
+        ("Done by an earlier run (journal)", u.already_done_from_journal),
+        ("Not finished (resume to complete)", u.unresolved),
+    ] {
+        md.push_str(&format!("| {label} | {n} |\n"));
+    }
+    let accounted = u.added + u.added_unconfirmed + u.skipped + u.overwritten + u.rejected + u.already_done_from_journal + u.unresolved;
+    md.push_str(&format!(
+        "\n{} planned users, {} accounted for{}.\n",
+        plan.users_planned,
+        accounted,
+        if accounted == plan.users_planned { "" } else { " — THESE DO NOT MATCH" }
+    ));
+    md.push_str(&format!(
+        "\nRecords not loaded: {} filtered and {} rejected at plan stage (`plan/rejected.ndjson`).\n\nRequests: {} partialImport requests for {} batches ({} bisections).\n",
+        plan.filtered.total, plan.rejected.total, r.partial_import_requests, r.batches_sent, r.bisections
+    ));
+    if !r.rejected.is_empty() {
+        md.push_str("\n## Rejected by Keycloak\n\n| User | Keycloak's message |\n| --- | --- |\n");
+        for rej in &r.rejected {
+            md.push_str(&format!("| `{}` | {} |\n", rej.key, rej.message.replace('|', "\\|")));
+        }
+    }
+    if let Some(why) = &r.interrupted {
+        md.push_str(&format!("\n**The run stopped early:** {why}. Run again with `--resume`.\n"));
+    }
+    std::fs::write(dir.join("apply-report.md"), md)?;
+    Ok(())
+}
