@@ -147,12 +147,14 @@ pub struct PlanArgs {
     /// Show personal data (e-mails, names) in report examples instead of masking them.
     #[arg(long)]
     pub unmasked: bool,
-    /// Request rate assumed by the load-time estimate (requests per second).
-    #[arg(long, default_value_t = 20.0)]
-    pub rate: f64,
     /// Users per partialImport request assumed by the load-time estimate.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
+    /// With --keycloak-url: a target-aware plan. The server's own password-hash providers
+    /// decide who keeps a password, and the plan says which users, roles and groups already
+    /// exist (read-only: nothing is changed). --rate also sets the load-time estimate.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Output format for the summary on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,

@@ -30,7 +30,9 @@ impl Bars {
 
     fn bar(&self, phase: Phase) -> Option<ProgressBar> {
         let bars = self.bars.lock().ok()?;
-        bars.iter().find(|(p, _)| *p == phase).map(|(_, b)| b.clone())
+        bars.iter()
+            .find(|(p, _)| *p == phase)
+            .map(|(_, b)| b.clone())
     }
 }
 
@@ -46,11 +48,17 @@ fn label(phase: Phase) -> &'static str {
 
 impl Progress for Bars {
     fn start(&self, phase: Phase, total: Option<u64>) {
-        let total = total.or(if phase == Phase::Users { self.users_total } else { None });
+        let total = total.or(if phase == Phase::Users {
+            self.users_total
+        } else {
+            None
+        });
         let bar = match total {
             Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{prefix:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             ),
             None => ProgressBar::new_spinner().with_style(
                 ProgressStyle::with_template("{prefix:>12} {spinner} {pos} {per_sec}")

@@ -12,7 +12,10 @@ use kcm_keycloak_fake::{FakeConfig, FakeKeycloak, Faults, RealmSettings};
 const ADMIN_PASSWORD: &str = "admin-pw-canary-7f3a";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn fake(hash_providers: &[&str]) -> FakeKeycloak {
@@ -89,26 +92,68 @@ fn apply_report(out: &Path) -> serde_json::Value {
 #[test]
 fn each_provider_loads_verifies_and_a_second_apply_changes_nothing() {
     for provider in ["auth0", "okta", "firebase"] {
-        let server = fake(&["pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2", "bcrypt", "firebase-scrypt"]);
+        let server = fake(&[
+            "pbkdf2",
+            "pbkdf2-sha256",
+            "pbkdf2-sha512",
+            "argon2",
+            "bcrypt",
+            "firebase-scrypt",
+        ]);
         let dir = tempfile::tempdir().unwrap();
-        let first = kc(&server, "apply", provider, &dir.path().join("a1"), &["--all"][..0]);
-        assert!(first.code == 0 || first.code == 1, "{provider} apply: {} {}", first.stdout, first.stderr);
+        let first = kc(
+            &server,
+            "apply",
+            provider,
+            &dir.path().join("a1"),
+            &["--all"][..0],
+        );
+        assert!(
+            first.code == 0 || first.code == 1,
+            "{provider} apply: {} {}",
+            first.stdout,
+            first.stderr
+        );
         let r1 = apply_report(&dir.path().join("a1"));
         let planned = r1["plan"]["users_planned"].as_u64().unwrap();
         assert!(planned > 20, "{provider}");
-        assert_eq!(r1["apply"]["users"]["added"].as_u64().unwrap(), planned, "{provider}: {}", first.stdout);
+        assert_eq!(
+            r1["apply"]["users"]["added"].as_u64().unwrap(),
+            planned,
+            "{provider}: {}",
+            first.stdout
+        );
         assert_eq!(server.user_count("acme") as u64, planned, "{provider}");
         let users_before = server.realm_users("acme");
 
-        let v = kc(&server, "verify", provider, &dir.path().join("v"), &["--all"]);
+        let v = kc(
+            &server,
+            "verify",
+            provider,
+            &dir.path().join("v"),
+            &["--all"],
+        );
         assert_eq!(v.code, 0, "{provider} verify: {}{}", v.stdout, v.stderr);
 
         let second = kc(&server, "apply", provider, &dir.path().join("a2"), &[]);
-        assert!(second.code == 0 || second.code == 1, "{provider}: {}", second.stderr);
+        assert!(
+            second.code == 0 || second.code == 1,
+            "{provider}: {}",
+            second.stderr
+        );
         let r2 = apply_report(&dir.path().join("a2"));
-        assert_eq!(r2["apply"]["users"]["skipped"].as_u64().unwrap(), planned, "{provider}: {}", second.stdout);
+        assert_eq!(
+            r2["apply"]["users"]["skipped"].as_u64().unwrap(),
+            planned,
+            "{provider}: {}",
+            second.stdout
+        );
         assert_eq!(r2["apply"]["users"]["added"], 0);
-        assert_eq!(server.realm_users("acme"), users_before, "{provider}: the second run changed the realm");
+        assert_eq!(
+            server.realm_users("acme"),
+            users_before,
+            "{provider}: the second run changed the realm"
+        );
 
         // The admin password never reaches any output or file.
         for text in [&first.stdout, &first.stderr, &second.stdout, &v.stdout] {
@@ -183,13 +228,35 @@ fn twenty_thousand_users_load_exactly_once_under_faults_within_the_rate() {
     let server = FakeKeycloak::start_in_thread(config).unwrap();
     let rate = 40.0;
     let mut cmd = kc_migrate(&server);
-    cmd.args(["apply", "--mapping", "mappings/okta.toml", "--batch-size", "200", "--concurrency", "4"])
-        .args(["--rate", &rate.to_string(), "--retry-base-delay-ms", "20", "--retry-max-delay-ms", "1000", "--max-attempts", "12"])
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .args(&inputs);
+    cmd.args([
+        "apply",
+        "--mapping",
+        "mappings/okta.toml",
+        "--batch-size",
+        "200",
+        "--concurrency",
+        "4",
+    ])
+    .args([
+        "--rate",
+        &rate.to_string(),
+        "--retry-base-delay-ms",
+        "20",
+        "--retry-max-delay-ms",
+        "1000",
+        "--max-attempts",
+        "12",
+    ])
+    .arg("--out")
+    .arg(dir.path().join("out"))
+    .args(&inputs);
     let run = output(cmd);
-    assert!(run.code == 0 || run.code == 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
     let report = apply_report(&dir.path().join("out"));
     let planned = report["plan"]["users_planned"].as_u64().unwrap();
     assert!(planned > 19_000, "{planned}");
@@ -200,9 +267,15 @@ fn twenty_thousand_users_load_exactly_once_under_faults_within_the_rate() {
     names.dedup();
     assert_eq!(names.len() as u64, planned, "a user is present twice");
     let stats = server.stats();
-    assert!(stats.throttled + stats.unavailable > 0 && stats.dropped > 0, "faults were injected: {stats:?}");
+    assert!(
+        stats.throttled + stats.unavailable > 0 && stats.dropped > 0,
+        "faults were injected: {stats:?}"
+    );
     let peak = server.max_requests_in_window(Duration::from_secs(5)) as f64;
-    assert!(peak <= rate * 5.0 * 1.05, "{peak} requests in a 5 s window at --rate {rate}");
+    assert!(
+        peak <= rate * 5.0 * 1.05,
+        "{peak} requests in a 5 s window at --rate {rate}"
+    );
 }
 
 #[test]
@@ -215,7 +288,13 @@ fn a_batch_with_one_bad_record_is_bisected_and_the_rest_loaded() {
         fail_user_names: vec![bad.into()],
         ..Faults::default()
     });
-    let run = kc(&server, "apply", "okta", &dir.path().join("a"), &["--batch-size", "8"]);
+    let run = kc(
+        &server,
+        "apply",
+        "okta",
+        &dir.path().join("a"),
+        &["--batch-size", "8"],
+    );
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = apply_report(&dir.path().join("a"));
     let planned = report["plan"]["users_planned"].as_u64().unwrap();
@@ -245,12 +324,22 @@ fn killed_runs_resume_to_exactly_the_planned_users() {
     let out = dir.path().join("out");
     let apply = |resume: bool| {
         let mut cmd = kc_migrate(&server);
-        cmd.args(["apply", "--mapping", "mappings/okta.toml", "--batch-size", "50", "--rate", "200", "--concurrency", "2"])
-            .arg("--out")
-            .arg(&out)
-            .args(&inputs)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+        cmd.args([
+            "apply",
+            "--mapping",
+            "mappings/okta.toml",
+            "--batch-size",
+            "50",
+            "--rate",
+            "200",
+            "--concurrency",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(&inputs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
         if resume {
             cmd.arg("--resume");
         }
@@ -276,9 +365,21 @@ fn killed_runs_resume_to_exactly_the_planned_users() {
     assert_eq!(server.user_count("acme") as u64, planned);
     let batches = planned.div_ceil(50);
     // Every batch is sent once, plus at most the in-flight ones (concurrency 2) per kill.
-    assert!(imports() <= batches + 3 * 2, "{} partialImport requests for {batches} batches", imports());
-    assert!(report["apply"]["users"]["already_done_from_journal"].as_u64().unwrap() > 0);
-    assert!(imports() > sent_before_final, "the final run finished the load");
+    assert!(
+        imports() <= batches + 3 * 2,
+        "{} partialImport requests for {batches} batches",
+        imports()
+    );
+    assert!(
+        report["apply"]["users"]["already_done_from_journal"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        imports() > sent_before_final,
+        "the final run finished the load"
+    );
 }
 
 #[test]
@@ -294,7 +395,11 @@ fn password_outcome_follows_the_server_hash_providers() {
         server
             .realm_users("acme")
             .iter()
-            .filter(|u| u.required_actions.as_ref().is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD")))
+            .filter(|u| {
+                u.required_actions
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD"))
+            })
             .count()
     };
     // Users with neither a credential nor UPDATE_PASSWORD: exactly the plan's social-only
@@ -304,8 +409,20 @@ fn password_outcome_follows_the_server_hash_providers() {
             .realm_users("acme")
             .into_iter()
             .filter(|u| u.credentials.as_ref().is_none_or(|c| c.is_empty()))
-            .filter(|u| !u.required_actions.as_ref().is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD")))
-            .inspect(|u| assert!(u.federated_identities.as_ref().is_some_and(|f| !f.is_empty()), "{:?} has no way to sign in", u.username))
+            .filter(|u| {
+                !u.required_actions
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD"))
+            })
+            .inspect(|u| {
+                assert!(
+                    u.federated_identities
+                        .as_ref()
+                        .is_some_and(|f| !f.is_empty()),
+                    "{:?} has no way to sign in",
+                    u.username
+                )
+            })
             .filter_map(|u| u.username)
             .collect();
         names.sort();
@@ -313,20 +430,36 @@ fn password_outcome_follows_the_server_hash_providers() {
     };
     let dir = tempfile::tempdir().unwrap();
     // Auth0 with the bcrypt plugin: the 10 bcrypt users get a credential.
-    let with = fake(&["pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2", "bcrypt"]);
+    let with = fake(&[
+        "pbkdf2",
+        "pbkdf2-sha256",
+        "pbkdf2-sha512",
+        "argon2",
+        "bcrypt",
+    ]);
     kc(&with, "apply", "auth0", &dir.path().join("w"), &[]);
     assert_eq!(cred_count(&with), 10);
     let social_only = neither(&with);
-    let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("w/plan/report.json")).unwrap()).unwrap();
-    assert_eq!(social_only.len() as u64, plan["passwords"]["not_needed"].as_u64().unwrap(), "{social_only:?}");
+    let plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("w/plan/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        social_only.len() as u64,
+        plan["passwords"]["not_needed"].as_u64().unwrap(),
+        "{social_only:?}"
+    );
     assert!(social_only.len() >= 5);
     // Without it: no credentials, those users must reset.
     let without = fake(&["pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2"]);
     kc(&without, "apply", "auth0", &dir.path().join("wo"), &[]);
     assert_eq!(cred_count(&without), 0);
     assert_eq!(resets(&without), resets(&with) + 10);
-    assert_eq!(neither(&without), social_only, "social-only users get neither, whatever the target");
+    assert_eq!(
+        neither(&without),
+        social_only,
+        "social-only users get neither, whatever the target"
+    );
     // Okta never has hashes: everyone enabled gets UPDATE_PASSWORD.
     let okta = fake(&["pbkdf2", "bcrypt"]);
     kc(&okta, "apply", "okta", &dir.path().join("o"), &[]);
@@ -339,7 +472,8 @@ fn password_outcome_follows_the_server_hash_providers() {
 #[test]
 fn no_secret_reaches_any_output_or_file() {
     let dir = tempfile::tempdir().unwrap();
-    let signer = "KMvhjc3QWFrDVy2DefLtNBQP/lhONzYiIyP52SdoyrI7zrJVQSyUimgV4vYobS2DurgtT0yAcjxuPqVpymjavg==";
+    let signer =
+        "KMvhjc3QWFrDVy2DefLtNBQP/lhONzYiIyP52SdoyrI7zrJVQSyUimgV4vYobS2DurgtT0yAcjxuPqVpymjavg==";
     let server = fake(&["pbkdf2", "argon2", "firebase-scrypt", "bcrypt"]);
     let pw_file = dir.path().join("pw");
     std::fs::write(&pw_file, format!("{ADMIN_PASSWORD}\n")).unwrap();
@@ -350,14 +484,25 @@ fn no_secret_reaches_any_output_or_file() {
         cmd.env_remove("KEYCLOAK_PASSWORD")
             .env("FIREBASE_SIGNER_KEY", signer)
             .env("FIREBASE_SALT_SEPARATOR", "Bw==")
-            .args(["-vv", "apply", "--mapping", &format!("mappings/{provider}.toml"), "--rate", "500", "--password-file"])
+            .args([
+                "-vv",
+                "apply",
+                "--mapping",
+                &format!("mappings/{provider}.toml"),
+                "--rate",
+                "500",
+                "--password-file",
+            ])
             .arg(&pw_file)
             .arg("--out")
             .arg(&out)
             .args(samples(provider));
         let run = output(cmd);
         assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
-        assert!(run.stderr.contains("DEBUG") || run.stderr.contains("INFO"), "-vv logs something");
+        assert!(
+            run.stderr.contains("DEBUG") || run.stderr.contains("INFO"),
+            "-vv logs something"
+        );
         outputs.push(run.stdout);
         outputs.push(run.stderr);
         let mut stack = vec![out];
@@ -372,7 +517,8 @@ fn no_secret_reaches_any_output_or_file() {
             }
         }
     }
-    let hashes = std::fs::read_to_string(repo().join("samples/auth0/password-hashes.ndjson")).unwrap();
+    let hashes =
+        std::fs::read_to_string(repo().join("samples/auth0/password-hashes.ndjson")).unwrap();
     let bcrypts: Vec<String> = hashes
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -384,6 +530,59 @@ fn no_secret_reaches_any_output_or_file() {
         for b in &bcrypts {
             assert!(!text.contains(b.as_str()), "password hash leaked");
         }
-        assert!(!text.contains("access_token") || !text.contains("eyJ"), "token leaked");
+        assert!(
+            !text.contains("access_token") || !text.contains("eyJ"),
+            "token leaked"
+        );
     }
+}
+
+/// `plan --keycloak-url`: read-only, uses the server's hash providers, and says what a load
+/// would add or skip.
+#[test]
+fn target_aware_plan_reads_the_server_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake(&["pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2"]);
+    let before = kc(&server, "plan", "auth0", &dir.path().join("p1"), &[]);
+    assert_eq!(before.code, 1, "{}{}", before.stdout, before.stderr);
+    let target: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("p1/target.json")).unwrap())
+            .unwrap();
+    let planned = target["users_planned"].as_u64().unwrap();
+    assert_eq!(target["users_to_add"].as_u64().unwrap(), planned);
+    assert_eq!(server.user_count("acme"), 0, "plan changes nothing");
+    // This server has no bcrypt provider: the Auth0 bcrypt users must reset.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("p1/report.json")).unwrap())
+            .unwrap();
+    assert!(
+        report["passwords"]["kept_by_provider"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "{}",
+        report["passwords"]
+    );
+    assert!(
+        before
+            .stdout
+            .contains("Target hash providers: argon2, pbkdf2"),
+        "{}",
+        before.stdout
+    );
+
+    kc(&server, "apply", "auth0", &dir.path().join("a"), &[]);
+    let after = kc(&server, "plan", "auth0", &dir.path().join("p2"), &[]);
+    let target: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("p2/target.json")).unwrap())
+            .unwrap();
+    assert_eq!(target["users_to_add"], 0, "{}", after.stdout);
+    assert_eq!(
+        target["users_existing"]["by_username"].as_u64().unwrap(),
+        planned
+    );
+    assert!(target["realm_roles_to_create"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }

@@ -17,6 +17,7 @@ fn kc_migrate() -> Command {
     let mut cmd = Command::cargo_bin("kc-migrate").unwrap();
     cmd.current_dir(repo())
         .env_remove("RUST_LOG")
+        .env_remove("KEYCLOAK_URL")
         .env_remove("FIREBASE_SIGNER_KEY")
         .env_remove("FIREBASE_SALT_SEPARATOR");
     cmd

@@ -22,8 +22,12 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
     let probe = pipeline::prepare(&args.input, &args.mapping)?;
     let realm = probe.realm.clone();
     let settings = target::connection(&args.target, &realm)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let journal = args.journal.clone().unwrap_or_else(|| args.out.join("journal.ndjson"));
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| args.out.join("journal.ndjson"));
 
     let rt = target::runtime()?;
     rt.block_on(async {
@@ -34,14 +38,14 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
         let caps = prepared.options.capabilities.clone();
         let fingerprint = target::fingerprint(&args.input, &args.mapping, &caps)?;
 
-        let first = target::first_pass(
-            &args.input,
-            prepared,
-            &args.out.join("plan"),
-            args.unmasked,
-            args.target.rate,
-            args.batch_size,
-        )?;
+        let report_options = kcm_report::ReportOptions {
+            unmasked: args.unmasked,
+            request_rate: args.target.rate,
+            batch_size: args.batch_size,
+            title: target::plan_title(&prepared),
+            ..kcm_report::ReportOptions::default()
+        };
+        let first = target::first_pass(&args.input, prepared, &args.out.join("plan"), report_options)?;
         let pre = kcm_sink_keycloak::preflight(&client, &first.targets).await?;
         for w in &pre.warnings {
             tracing::warn!("preflight: {w}");
@@ -130,29 +134,51 @@ fn write_summary(out: &mut impl Write, plan: &PlanSummary, r: &ApplyReport) -> s
 /// `apply-report.json` (every figure) and `apply-report.md` (for people).
 fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> anyhow::Result<()> {
     let json = serde_json::json!({ "plan": { "records_read": plan.records_read, "users_planned": plan.users_planned, "filtered": plan.filtered.total, "rejected": plan.rejected.total }, "apply": r });
-    std::fs::write(dir.join("apply-report.json"), serde_json::to_string_pretty(&json)? + "\n")?;
+    std::fs::write(
+        dir.join("apply-report.json"),
+        serde_json::to_string_pretty(&json)? + "\n",
+    )?;
     let u = &r.users;
     let mut md = String::new();
-    md.push_str(&format!("# Load into Keycloak realm `{}`\n\nServer: {}\n\n", r.realm, r.url));
+    md.push_str(&format!(
+        "# Load into Keycloak realm `{}`\n\nServer: {}\n\n",
+        r.realm, r.url
+    ));
     md.push_str("| Outcome | Users |\n| --- | ---: |\n");
     for (label, n) in [
         ("Planned", plan.users_planned),
         ("Added", u.added),
-        ("Added (confirmed by lookup after an unknown outcome)", u.added_unconfirmed),
+        (
+            "Added (confirmed by lookup after an unknown outcome)",
+            u.added_unconfirmed,
+        ),
         ("Skipped: already in Keycloak", u.skipped),
         ("Overwritten", u.overwritten),
         ("Rejected by Keycloak", u.rejected),
-        ("Done by an earlier run (journal)", u.already_done_from_journal),
+        (
+            "Done by an earlier run (journal)",
+            u.already_done_from_journal,
+        ),
         ("Not finished (resume to complete)", u.unresolved),
     ] {
         md.push_str(&format!("| {label} | {n} |\n"));
     }
-    let accounted = u.added + u.added_unconfirmed + u.skipped + u.overwritten + u.rejected + u.already_done_from_journal + u.unresolved;
+    let accounted = u.added
+        + u.added_unconfirmed
+        + u.skipped
+        + u.overwritten
+        + u.rejected
+        + u.already_done_from_journal
+        + u.unresolved;
     md.push_str(&format!(
         "\n{} planned users, {} accounted for{}.\n",
         plan.users_planned,
         accounted,
-        if accounted == plan.users_planned { "" } else { " — THESE DO NOT MATCH" }
+        if accounted == plan.users_planned {
+            ""
+        } else {
+            " — THESE DO NOT MATCH"
+        }
     ));
     md.push_str(&format!(
         "\nRecords not loaded: {} filtered and {} rejected at plan stage (`plan/rejected.ndjson`).\n\nRequests: {} partialImport requests for {} batches ({} bisections).\n",
@@ -161,11 +187,17 @@ fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> 
     if !r.rejected.is_empty() {
         md.push_str("\n## Rejected by Keycloak\n\n| User | Keycloak's message |\n| --- | --- |\n");
         for rej in &r.rejected {
-            md.push_str(&format!("| `{}` | {} |\n", rej.key, rej.message.replace('|', "\\|")));
+            md.push_str(&format!(
+                "| `{}` | {} |\n",
+                rej.key,
+                rej.message.replace('|', "\\|")
+            ));
         }
     }
     if let Some(why) = &r.interrupted {
-        md.push_str(&format!("\n**The run stopped early:** {why}. Run again with `--resume`.\n"));
+        md.push_str(&format!(
+            "\n**The run stopped early:** {why}. Run again with `--resume`.\n"
+        ));
     }
     std::fs::write(dir.join("apply-report.md"), md)?;
     Ok(())

@@ -2,12 +2,12 @@
 
 mod apply;
 mod check_hash;
-mod target;
-mod verify;
 mod export;
 mod inspect;
 mod pipeline;
 mod plan;
+mod target;
+mod verify;
 
 use crate::args::{Cli, Command};
 use crate::Outcome;

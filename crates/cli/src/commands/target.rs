@@ -9,8 +9,18 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use kcm_report::{PlanReportWriter, ReportOptions};
+
+/// Title of a plan report.
+pub fn plan_title(prepared: &Prepared) -> String {
+    format!(
+        "Migration plan: {} → Keycloak realm {}",
+        crate::sources::kind(prepared.source),
+        prepared.realm
+    )
+}
 use kcm_sink_keycloak::{
-    Auth, ConnectionSettings, KeycloakClient, LoadTargets, RetrySettings, RoleSpec, TrafficSettings, UserToLoad,
+    Auth, ConnectionSettings, KeycloakClient, LoadTargets, RetrySettings, RoleSpec,
+    TrafficSettings, UserToLoad,
 };
 use kcm_transform::{HashCapabilities, Outcome as Planned, PlanSummary};
 use secrecy::SecretString;
@@ -35,7 +45,10 @@ fn secret(file: Option<&Path>, env: &str) -> anyhow::Result<Option<SecretString>
         }
         return Ok(Some(SecretString::from(first)));
     }
-    Ok(std::env::var(env).ok().filter(|v| !v.is_empty()).map(SecretString::from))
+    Ok(std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from))
 }
 
 pub fn connection(args: &TargetArgs, realm: &str) -> anyhow::Result<ConnectionSettings> {
@@ -49,7 +62,9 @@ pub fn connection(args: &TargetArgs, realm: &str) -> anyhow::Result<ConnectionSe
                 bail!("give --username (or KEYCLOAK_USER) with KEYCLOAK_PASSWORD or --password-file, or a service-account secret in KEYCLOAK_CLIENT_SECRET or --client-secret-file");
             };
             let Some(password) = secret(args.password_file.as_deref(), PASSWORD_ENV)? else {
-                bail!("the admin password is missing: set KEYCLOAK_PASSWORD or use --password-file");
+                bail!(
+                    "the admin password is missing: set KEYCLOAK_PASSWORD or use --password-file"
+                );
             };
             Auth::Password { username, password }
         }
@@ -86,7 +101,11 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Replace the offline capability set with the live server's password-hash providers, so
 /// `UPDATE_PASSWORD` is set exactly when this target cannot verify a user's hash.
-pub fn use_live_capabilities(prepared: &mut Prepared, live: &BTreeSet<String>, warnings: &[String]) {
+pub fn use_live_capabilities(
+    prepared: &mut Prepared,
+    live: &BTreeSet<String>,
+    warnings: &[String],
+) {
     if live.is_empty() {
         tracing::warn!(
             "could not read the server's password-hash providers ({}); using the mapping's list",
@@ -94,7 +113,10 @@ pub fn use_live_capabilities(prepared: &mut Prepared, live: &BTreeSet<String>, w
         );
         return;
     }
-    tracing::info!("target hash providers: {}", live.iter().cloned().collect::<Vec<_>>().join(", "));
+    tracing::info!(
+        "target hash providers: {}",
+        live.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
     prepared.options.capabilities = HashCapabilities::from_ids(live.iter().cloned());
 }
 
@@ -102,6 +124,7 @@ pub fn use_live_capabilities(prepared: &mut Prepared, live: &BTreeSet<String>, w
 pub struct FirstPass {
     pub summary: PlanSummary,
     pub targets: LoadTargets,
+    pub report: kcm_report::ReportPaths,
 }
 
 /// Pass one: transform everything, write the plan report to `out`, and collect what must
@@ -110,20 +133,9 @@ pub fn first_pass(
     input: &InputArgs,
     prepared: Prepared,
     out: &Path,
-    unmasked: bool,
-    rate: f64,
-    batch_size: usize,
+    options: ReportOptions,
 ) -> anyhow::Result<FirstPass> {
-    let mut writer = PlanReportWriter::create(
-        out,
-        ReportOptions {
-            unmasked,
-            request_rate: rate,
-            batch_size,
-            title: format!("Plan for Keycloak realm {}", prepared.realm),
-            ..ReportOptions::default()
-        },
-    )?;
+    let mut writer = PlanReportWriter::create(out, options)?;
     let mut attributes = BTreeSet::new();
     let summary = pipeline::run(input, prepared, |outcome| {
         if let Planned::Planned(p) = outcome {
@@ -133,7 +145,7 @@ pub fn first_pass(
         }
         Ok(writer.record(outcome)?)
     })?;
-    writer.finish(&summary)?;
+    let report = writer.finish(&summary)?;
     let targets = LoadTargets {
         realm_roles: summary.realm_roles.keys().map(RoleSpec::named).collect(),
         clients: summary.client_roles.keys().cloned().collect(),
@@ -146,12 +158,19 @@ pub fn first_pass(
         identity_provider_aliases: summary.identities.keys().cloned().collect(),
         attribute_names: attributes,
     };
-    Ok(FirstPass { summary, targets })
+    Ok(FirstPass {
+        summary,
+        targets,
+        report,
+    })
 }
 
 /// Pass two: the planned users again, as the sink loads them. The transform is deterministic,
 /// so this yields exactly the users of pass one.
-pub fn planned_users(input: &InputArgs, prepared: Prepared) -> anyhow::Result<impl Iterator<Item = UserToLoad> + Send> {
+pub fn planned_users(
+    input: &InputArgs,
+    prepared: Prepared,
+) -> anyhow::Result<impl Iterator<Item = UserToLoad> + Send> {
     let stream = crate::sources::open(input, prepared.source)?;
     let mut transformer = kcm_transform::Transformer::new(prepared.mapping, prepared.options);
     Ok(stream.flat_map(move |item| {
@@ -168,14 +187,26 @@ pub fn planned_users(input: &InputArgs, prepared: Prepared) -> anyhow::Result<im
 
 /// Identifies a plan: the mapping file's bytes, the effective capability set, and each input's
 /// path, size and modification time. A resume with a different fingerprint is refused.
-pub fn fingerprint(input: &InputArgs, mapping: &MappingArgs, caps: &HashCapabilities) -> anyhow::Result<String> {
+pub fn fingerprint(
+    input: &InputArgs,
+    mapping: &MappingArgs,
+    caps: &HashCapabilities,
+) -> anyhow::Result<String> {
     let mut h = Sha256::new();
-    h.update(std::fs::read(&mapping.mapping).with_context(|| format!("cannot read {}", mapping.mapping.display()))?);
+    h.update(
+        std::fs::read(&mapping.mapping)
+            .with_context(|| format!("cannot read {}", mapping.mapping.display()))?,
+    );
     for id in caps.ids() {
         h.update(id.as_bytes());
         h.update([0]);
     }
-    let files = input.files.iter().chain(&input.hashes).chain(&input.roles).chain(&input.memberships);
+    let files = input
+        .files
+        .iter()
+        .chain(&input.hashes)
+        .chain(&input.roles)
+        .chain(&input.memberships);
     for f in files {
         let meta = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
         h.update(f.display().to_string().as_bytes());

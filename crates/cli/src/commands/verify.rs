@@ -13,7 +13,8 @@ use crate::{progress, Outcome};
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let mut prepared = pipeline::prepare(&args.input, &args.mapping)?;
     let settings = target::connection(&args.target, &prepared.realm)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let rt = target::runtime()?;
     rt.block_on(async {
         let client = target::connect(settings).await?;
@@ -31,7 +32,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         writeln!(
             out,
             "Checked {} of {} planned users: {} match, {} missing, {} with differences",
-            report.checked, report.read, report.matching, report.missing_count, report.with_differences
+            report.checked,
+            report.read,
+            report.matching,
+            report.missing_count,
+            report.with_differences
         )?;
         for m in &report.missing {
             writeln!(out, "  missing: {}", serde_json::to_string(m)?)?;
@@ -43,11 +48,20 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 out,
                 "Not compared (hidden by the realm's user profile): {}",
-                report.attributes_not_checked.iter().cloned().collect::<Vec<_>>().join(", ")
+                report
+                    .attributes_not_checked
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
         }
         writeln!(out, "Report: {}", path.display())?;
         out.flush()?;
-        Ok(if report.is_clean() { Outcome::Clean } else { Outcome::Rejections })
+        Ok(if report.is_clean() {
+            Outcome::Clean
+        } else {
+            Outcome::Rejections
+        })
     })
 }
