@@ -45,7 +45,8 @@ pub enum Command {
 }
 
 /// Which identity provider the inputs come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceArg {
     Auth0,
     Okta,
@@ -62,11 +63,15 @@ pub enum OutputFormat {
 /// The inputs of one source run, shared by every command that reads exports.
 #[derive(Debug, Args)]
 pub struct InputArgs {
+    /// A job file (TOML) naming the source, inputs, mapping, target and load settings.
+    /// Flags and environment variables override its values.
+    #[arg(long, value_name = "FILE")]
+    pub job: Option<PathBuf>,
     /// The identity provider the export comes from (defaults to the mapping file's `source`).
     #[arg(long, value_enum)]
     pub source: Option<SourceArg>,
     /// User export files (JSON, NDJSON or CSV; gzip detected automatically).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Auth0 password-hash export (NDJSON) to merge into the users.
     #[arg(long, value_name = "FILE")]
@@ -124,7 +129,7 @@ pub struct CheckHashArgs {
 pub struct MappingArgs {
     /// The mapping file (TOML; see docs/mapping.md and mappings/).
     #[arg(long, value_name = "FILE")]
-    pub mapping: PathBuf,
+    pub mapping: Option<PathBuf>,
     /// Target realm name (defaults to the mapping file's `realm`).
     #[arg(long, env = "KEYCLOAK_REALM")]
     pub realm: Option<String>,
@@ -150,6 +155,10 @@ pub struct PlanArgs {
     /// Users per partialImport request assumed by the load-time estimate.
     #[arg(long, default_value_t = kcm_sink_keycloak::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
+    /// Plan without contacting Keycloak even when a URL is configured (flag, environment or
+    /// job file).
+    #[arg(long)]
+    pub offline: bool,
     /// With --keycloak-url: a target-aware plan. The server's own password-hash providers
     /// decide who keeps a password, and the plan says which users, roles and groups already
     /// exist (read-only: nothing is changed). --rate also sets the load-time estimate.
@@ -169,7 +178,7 @@ pub struct ExportArgs {
     /// Directory for the kc.sh import files (must not already hold an export); the plan
     /// report goes to its `report/` subdirectory.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Users per `<realm>-users-<N>.json` file (Keycloak's own export uses 50).
     #[arg(long, default_value_t = kcm_report::DEFAULT_USERS_PER_FILE)]
     pub users_per_file: usize,
@@ -230,7 +239,8 @@ pub struct TargetArgs {
 
 /// What to do with a planned user that already exists in the realm (same username, or same
 /// e-mail when the realm forbids duplicate e-mails).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OnExistingArg {
     /// Leave the existing user untouched and report it as skipped.
     Skip,
@@ -241,7 +251,8 @@ pub enum OnExistingArg {
     Fail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum UserProfileArg {
     /// Declare the custom attributes in the realm's user profile (read, modify, write back).
     Declare,

@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod job;
 mod logging;
 mod progress;
 mod sources;
@@ -14,7 +15,7 @@ mod sources;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 pub use args::Cli;
 
@@ -31,8 +32,11 @@ pub enum Outcome {
 pub const EXIT_FATAL: u8 = 2;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap prints help/version to stdout with exit 0, usage errors to stderr with 2.
             let _ = e.print();
@@ -40,7 +44,12 @@ pub fn main() -> ExitCode {
         }
     };
     logging::init(cli.global.verbose, cli.global.quiet);
-    match commands::run(cli) {
+    // The subcommand's own matches tell which values came from flags or the environment.
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
+    match commands::run(cli, &sub) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Rejections) => ExitCode::from(1),
         Err(err) => {

@@ -15,11 +15,14 @@ use crate::commands::pipeline;
 use crate::Outcome;
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
+    let Some(out_dir) = args.out.as_deref() else {
+        anyhow::bail!("no output directory: give --out DIR or `out` in the job file");
+    };
     let prepared = pipeline::prepare(&args.input, &args.mapping)?;
     let realm = prepared.realm.clone();
-    let mut export = ExportWriter::create(&args.out, &realm, args.users_per_file)?;
+    let mut export = ExportWriter::create(out_dir, &realm, args.users_per_file)?;
     let mut report = PlanReportWriter::create(
-        &args.out.join("report"),
+        &out_dir.join("report"),
         ReportOptions {
             unmasked: args.unmasked,
             title: format!("Export for kc.sh import: realm {realm}"),
@@ -60,7 +63,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     writeln!(
         out,
         "Import with: kc.sh import --dir {} --override false   (--override true, the default, deletes an existing realm {realm})",
-        args.out.display()
+        out_dir.display()
     )?;
     out.flush()?;
     Ok(if summary.rejected.total > 0 || refused > 0 {

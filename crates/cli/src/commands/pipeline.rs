@@ -18,9 +18,13 @@ pub struct Prepared {
 }
 
 pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared> {
-    let mapping = Mapping::from_path(&args.mapping)?;
+    let path = args
+        .mapping
+        .as_deref()
+        .context("no mapping file: give --mapping FILE or `mapping` in the job file")?;
+    let mapping = Mapping::from_path(path)?;
     for warning in mapping.warnings() {
-        tracing::warn!("{}: {warning}", args.mapping.display());
+        tracing::warn!("{}: {warning}", path.display());
     }
     let source = sources::resolve(input.source, Some(mapping.source()))?;
     let mut options = match TransformOptions::from_mapping(&mapping) {
@@ -30,7 +34,7 @@ pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared
         Err(err @ OptionsError::MissingEnv { .. }) => {
             tracing::warn!(
                 "{}: {err}; Firebase password hashes will not be carried over (users get UPDATE_PASSWORD)",
-                args.mapping.display()
+                path.display()
             );
             TransformOptions {
                 capabilities: mapping
@@ -44,8 +48,7 @@ pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared
             }
         }
         Err(err) => {
-            return Err(err)
-                .with_context(|| format!("{}: password settings", args.mapping.display()))
+            return Err(err).with_context(|| format!("{}: password settings", path.display()))
         }
     };
     for id in &args.hash_providers {

@@ -29,11 +29,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Outcome> {
         title: target::plan_title(prepared),
         ..ReportOptions::default()
     };
-    let Some(_) = &args.target.keycloak_url else {
+    if args.offline || args.target.keycloak_url.is_none() {
         let opts = options(&prepared);
         let first = target::first_pass(&args.input, prepared, &args.out, opts)?;
         return finish(args, &first, None);
-    };
+    }
 
     let settings = target::connection(&args.target, &prepared.realm)?;
     let rt = target::runtime()?;

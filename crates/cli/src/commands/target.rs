@@ -193,10 +193,8 @@ pub fn fingerprint(
     caps: &HashCapabilities,
 ) -> anyhow::Result<String> {
     let mut h = Sha256::new();
-    h.update(
-        std::fs::read(&mapping.mapping)
-            .with_context(|| format!("cannot read {}", mapping.mapping.display()))?,
-    );
+    let path = mapping.mapping.as_deref().context("no mapping file")?;
+    h.update(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
     for id in caps.ids() {
         h.update(id.as_bytes());
         h.update([0]);
