@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod files;
 mod job;
 mod logging;
 mod progress;

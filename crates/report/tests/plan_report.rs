@@ -485,3 +485,18 @@ fn creates_missing_directories() {
     assert_eq!(read(&paths.rejected), "");
     assert!(read(&paths.markdown).contains("No user is planned."));
 }
+
+#[test]
+fn a_plan_that_read_nothing_warns_but_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write(dir.path(), options(false), &[], &PlanSummary::default());
+    assert!(paths.report.accounting.balanced);
+    assert_eq!(
+        paths.report.warnings.len(),
+        1,
+        "{:?}",
+        paths.report.warnings
+    );
+    assert!(paths.report.warnings[0].contains("No records were read"));
+    assert!(read(&paths.markdown).contains("> **WARNING:** No records were read"));
+}

@@ -33,7 +33,7 @@ pub use fields::{FieldPath, PathError};
 pub use identities::DEFAULT_ALIASES;
 pub use mapping::{
     DuplicatePolicy, InvalidMapping, InvalidPolicy, Mapping, MappingError, Verified,
-    DEFAULT_LEGACY_ID_ATTRIBUTE,
+    DEFAULT_LEGACY_ID_ATTRIBUTE, MAX_MAPPING_BYTES,
 };
 pub use passwords::{
     FirebaseSettings, OptionsError, PasswordOutcome, PasswordSettings, SecretRef, TransformOptions,

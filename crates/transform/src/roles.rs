@@ -87,16 +87,59 @@ impl Grants {
     }
 }
 
-/// Normalise a group path: leading `/`, no trailing `/`, no empty segment.
+/// Longest group name Keycloak stores (`KEYCLOAK_GROUP.NAME` is a 255-character column; a
+/// longer name fails the group's creation with a server error).
+pub const MAX_GROUP_NAME_CHARS: usize = 255;
+
+/// Splits a path body (no leading `/`) at its unescaped `/`s: `a/b\/c` → `["a", "b\/c"]`.
+fn escaped_segments(body: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev_backslash = false;
+    for (i, c) in body.char_indices() {
+        if c == '/' && !prev_backslash {
+            out.push(&body[start..i]);
+            start = i + 1;
+        }
+        prev_backslash = c == '\\';
+    }
+    out.push(&body[start..]);
+    out
+}
+
+/// Normalise a group path: leading `/`, no trailing `/`, every segment a group name Keycloak
+/// can create. A `/` inside a name is written `\/` (as Keycloak 23+ does); an escaped
+/// trailing `/` belongs to the last name and stays.
+///
+/// Refused: a path naming no group, empty segments (`/a//b`), `.` and `..` segments (group
+/// paths are not file paths: `/a/../a` would create a group literally named `..` under `/a`,
+/// never "go up"), and names longer than [`MAX_GROUP_NAME_CHARS`].
 pub fn normalize_group_path(raw: &str) -> Result<String, String> {
     let trimmed = raw.trim();
     let body = trimmed.strip_prefix('/').unwrap_or(trimmed);
-    let body = body.strip_suffix('/').unwrap_or(body);
+    let body = match body.strip_suffix('/') {
+        Some(rest) if !rest.ends_with('\\') => rest,
+        _ => body,
+    };
     if body.is_empty() {
         return Err(format!("group path `{raw}` names no group"));
     }
-    if body.split('/').any(|s| s.trim().is_empty()) {
-        return Err(format!("group path `{raw}` has an empty segment"));
+    for segment in escaped_segments(body) {
+        let name = segment.replace("\\/", "/");
+        if name.trim().is_empty() {
+            return Err(format!("group path `{raw}` has an empty segment"));
+        }
+        if name == "." || name == ".." {
+            return Err(format!(
+                "group path `{raw}` has a `{name}` segment: group paths are not file paths, and Keycloak would create a group literally named `{name}`"
+            ));
+        }
+        let chars = name.chars().count();
+        if chars > MAX_GROUP_NAME_CHARS {
+            return Err(format!(
+                "group path `{raw}` has a group name of {chars} characters; Keycloak stores at most {MAX_GROUP_NAME_CHARS}"
+            ));
+        }
     }
     Ok(format!("/{body}"))
 }
@@ -197,5 +240,29 @@ mod tests {
         assert!(normalize_group_path("/").is_err());
         assert!(normalize_group_path("/a//b").is_err());
         assert_eq!(top_level_group_path("R/D"), "/R\\/D");
+    }
+
+    #[test]
+    fn group_paths_keycloak_would_not_create_are_refused() {
+        for bad in ["//", "/a/../a", "/a/./b", "..", "/a/ /b", "/\\/..//"] {
+            assert!(normalize_group_path(bad).is_err(), "{bad}");
+        }
+        let dots = normalize_group_path("/staff/../staff").unwrap_err();
+        assert!(dots.contains("`..` segment"), "{dots}");
+        let long = format!("/a/{}", "n".repeat(MAX_GROUP_NAME_CHARS + 1));
+        assert!(normalize_group_path(&long).unwrap_err().contains("255"));
+        let longest = format!("/a/{}", "n".repeat(MAX_GROUP_NAME_CHARS));
+        assert_eq!(normalize_group_path(&longest).unwrap(), longest);
+        // Dots inside a name are ordinary characters.
+        assert_eq!(normalize_group_path("/v1.2/...x").unwrap(), "/v1.2/...x");
+    }
+
+    #[test]
+    fn escaped_slashes_stay_part_of_the_name() {
+        assert_eq!(normalize_group_path("/R\\/D/eng").unwrap(), "/R\\/D/eng");
+        // `\/` at the end is a name ending in a slash, not a trailing separator.
+        assert_eq!(normalize_group_path("/a\\/").unwrap(), "/a\\/");
+        assert_eq!(normalize_group_path("/\\/").unwrap(), "/\\/");
+        assert_eq!(normalize_group_path("a/b/").unwrap(), "/a/b");
     }
 }

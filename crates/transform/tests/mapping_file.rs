@@ -189,3 +189,75 @@ fn every_error_display_carries_the_position() {
     let err = Mapping::from_str("source = \"auth0\"\nrealm = 5\n", "x.toml").unwrap_err();
     assert!(err.to_string().starts_with("x.toml:2:9: `realm`:"), "{err}");
 }
+
+#[test]
+fn group_paths_keycloak_would_not_create_are_refused_at_their_key() {
+    let head = "source = \"okta\"\nrealm = \"r\"\n";
+    let e = invalid(&format!("{head}[groups]\ndefault_groups = [\"/a/../a\"]\n"));
+    assert_eq!(e.key.as_deref(), Some("groups.default_groups[0]"));
+    assert_eq!(e.line, 4);
+    assert!(e.message.contains("`..` segment"), "{}", e.message);
+    let e = invalid(&format!(
+        "{head}[[roles.rules]]\nsource = \"x\"\ngroups = [\"/ok\", \"/staff/./eng\"]\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("roles.rules[0].groups"));
+    let e = invalid(&format!(
+        "{head}[[groups.rules]]\nsource = \"x\"\ngroups = [\"/a/{}\"]\n",
+        "g".repeat(256)
+    ));
+    assert!(e.message.contains("at most 255"), "{}", e.message);
+    let ok = Mapping::from_str(
+        &format!("{head}[groups]\ndefault_groups = [\"/R\\\\/D/\", \"/v1.2\"]\n"),
+        "ok.toml",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+#[test]
+fn syntax_errors_are_one_line_and_a_missing_top_level_key_names_no_other_key() {
+    let e = invalid("source = \"okta\"\nrealm = \"r\"\n[groups\n");
+    assert!(!e.to_string().contains('\n'), "{e}");
+    assert_eq!(e.line, 3);
+    let e = invalid("source = \"okta\"\n[username]\nfrom = [\"login\"]\n");
+    assert!(e.message.contains("missing field `realm`"), "{}", e.message);
+    assert_eq!(e.key, None, "`source` is not the missing key");
+    // A missing key inside a table still names the table.
+    let e = invalid("source = \"okta\"\nrealm = \"r\"\n[[attributes.map]]\nfrom = \"x\"\n");
+    assert_eq!(e.key.as_deref(), Some("attributes.map"));
+}
+
+#[test]
+fn unreadable_oversized_and_non_utf8_mapping_files_say_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Mapping::from_path(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("directory"), "{err}");
+    let missing = Mapping::from_path(dir.path().join("nope.toml")).unwrap_err();
+    let shown = missing.to_string();
+    assert_eq!(shown.matches("nope.toml").count(), 1, "{shown}");
+    assert!(
+        std::error::Error::source(&missing).is_none(),
+        "cause shown once"
+    );
+
+    let big = dir.path().join("export.json");
+    let line = format!("# {}\n", "x".repeat(1000));
+    std::fs::write(
+        &big,
+        line.repeat((kcm_transform::MAX_MAPPING_BYTES / 1000 + 2) as usize),
+    )
+    .unwrap();
+    let err = Mapping::from_path(&big).unwrap_err();
+    assert!(
+        matches!(err, MappingError::TooLarge { .. }) && err.to_string().contains("export.json"),
+        "{err}"
+    );
+
+    let latin1 = dir.path().join("latin1.toml");
+    std::fs::write(
+        &latin1,
+        b"source = \"okta\"\nrealm = \"r\xe9\"\n".as_slice(),
+    )
+    .unwrap();
+    let err = Mapping::from_path(&latin1).unwrap_err();
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+}

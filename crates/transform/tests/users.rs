@@ -866,9 +866,16 @@ fn linked_only_user_whose_identities_all_drop_must_set_a_password() {
     assert!(u.is_social_only());
     let p = plan_one(mapping(""), u);
     assert_eq!(p.user.federated_identities, None);
-    assert!(matches!(p.password, PasswordOutcome::Reset { .. }), "{:?}", p.password);
+    assert!(
+        matches!(p.password, PasswordOutcome::Reset { .. }),
+        "{:?}",
+        p.password
+    );
     assert!(actions(&p).contains(&UPDATE_PASSWORD.to_string()));
-    assert!(p.diagnostics.iter().any(|d| d.code == "social_identity_not_mapped"));
+    assert!(p
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "social_identity_not_mapped"));
 }
 
 // ---------------------------------------------------------------- filters

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use kcm_sink_keycloak::{ApplyReport, LoadSettings, LoadTargets, OnExisting, UserProfileMode};
 use kcm_transform::PlanSummary;
 
@@ -22,8 +22,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
     let probe = pipeline::prepare(&args.input, &args.mapping)?;
     let realm = probe.realm.clone();
     let settings = target::connection(&args.target, &realm)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::files::create_private_dir(&args.out)?;
     let journal = args
         .journal
         .clone()
@@ -134,8 +133,8 @@ fn write_summary(out: &mut impl Write, plan: &PlanSummary, r: &ApplyReport) -> s
 /// `apply-report.json` (every figure) and `apply-report.md` (for people).
 fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> anyhow::Result<()> {
     let json = serde_json::json!({ "plan": { "records_read": plan.records_read, "users_planned": plan.users_planned, "filtered": plan.filtered.total, "rejected": plan.rejected.total }, "apply": r });
-    std::fs::write(
-        dir.join("apply-report.json"),
+    crate::files::write_private(
+        &dir.join("apply-report.json"),
         serde_json::to_string_pretty(&json)? + "\n",
     )?;
     let u = &r.users;
@@ -199,6 +198,6 @@ fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> 
             "\n**The run stopped early:** {why}. Run again with `--resume`.\n"
         ));
     }
-    std::fs::write(dir.join("apply-report.md"), md)?;
+    crate::files::write_private(&dir.join("apply-report.md"), md)?;
     Ok(())
 }

@@ -67,11 +67,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Outcome> {
             }
         }
         let report = TargetReport::new(client.base_url(), &first, &pre, existing);
-        std::fs::write(
-            args.out.join("target.json"),
+        crate::files::write_private(
+            &args.out.join("target.json"),
             serde_json::to_string_pretty(&report)? + "\n",
         )?;
-        std::fs::write(args.out.join("target.md"), report.markdown())?;
+        crate::files::write_private(&args.out.join("target.md"), report.markdown())?;
         finish(args, &first, Some(&report))
     })
 }

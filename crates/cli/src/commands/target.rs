@@ -69,6 +69,9 @@ pub fn connection(args: &TargetArgs, realm: &str) -> anyhow::Result<ConnectionSe
             Auth::Password { username, password }
         }
     };
+    if let Some(host) = plain_http_remote_host(&url) {
+        tracing::warn!("{url}: plain http to {host} sends the admin credentials and tokens unencrypted; use https");
+    }
     if args.insecure {
         tracing::warn!("--insecure: the Keycloak server's TLS certificate is NOT verified");
     }
@@ -90,6 +93,21 @@ pub fn connection(args: &TargetArgs, realm: &str) -> anyhow::Result<ConnectionSe
     };
     settings.validate()?;
     Ok(settings)
+}
+
+/// The host of an `http://` URL that is not a loopback address (where plain HTTP is only
+/// acceptable for local test servers).
+fn plain_http_remote_host(url: &str) -> Option<String> {
+    let rest = url.trim().strip_prefix("http://")?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    let local = host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1";
+    (!local).then(|| host.to_string())
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -223,4 +241,25 @@ pub async fn connect(settings: ConnectionSettings) -> anyhow::Result<KeycloakCli
     KeycloakClient::connect(settings)
         .await
         .with_context(|| format!("cannot connect to Keycloak at {url}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_http_remote_host;
+
+    #[test]
+    fn plain_http_is_flagged_only_for_remote_hosts() {
+        assert_eq!(
+            plain_http_remote_host("http://sso.example.com/").as_deref(),
+            Some("sso.example.com")
+        );
+        assert_eq!(
+            plain_http_remote_host("http://10.0.0.5:8080").as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(plain_http_remote_host("http://localhost:8080"), None);
+        assert_eq!(plain_http_remote_host("http://127.0.0.1:1234"), None);
+        assert_eq!(plain_http_remote_host("http://[::1]:8080"), None);
+        assert_eq!(plain_http_remote_host("https://sso.example.com"), None);
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use anyhow::Context as _;
 use kcm_sink_keycloak::LoadTargets;
 
 use crate::args::VerifyArgs;
@@ -13,8 +12,7 @@ use crate::{progress, Outcome};
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let mut prepared = pipeline::prepare(&args.input, &args.mapping)?;
     let settings = target::connection(&args.target, &prepared.realm)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::files::create_private_dir(&args.out)?;
     let rt = target::runtime()?;
     rt.block_on(async {
         let client = target::connect(settings).await?;
@@ -26,7 +24,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         let report = kcm_sink_keycloak::verify(&client, users, sample, args.seed, &bars).await?;
         drop(bars);
         let path = args.out.join("verify-report.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        crate::files::write_private(&path, serde_json::to_string_pretty(&report)? + "\n")?;
 
         let mut out = std::io::stdout().lock();
         writeln!(

@@ -270,6 +270,16 @@ impl PlanReport {
             ));
         }
 
+        // An export of zero users is possible (a new tenant) but far more often the wrong or
+        // a failed download; the run still succeeds, and the report says so.
+        if summary.records_read == 0 {
+            warnings.push(
+                "No records were read: every input is empty. Check that the export finished and that \
+                 the right files were given before relying on this plan."
+                    .to_string(),
+            );
+        }
+
         let s = &summary.side_records;
         let d = &summary.duplicates;
         Self {

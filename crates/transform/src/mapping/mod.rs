@@ -30,6 +30,10 @@ use raw::*;
 /// Default attribute that keeps the source id.
 pub const DEFAULT_LEGACY_ID_ATTRIBUTE: &str = "legacy_id";
 
+/// Largest mapping file read. Real mappings are a few KiB; a larger file is almost always an
+/// export passed as `--mapping` by mistake, which must not be read whole into memory.
+pub const MAX_MAPPING_BYTES: u64 = 1024 * 1024;
+
 /// Attribute names that are first-class fields of a Keycloak user: mapping to them as
 /// attributes would fight the dedicated fields.
 const RESERVED_ATTRIBUTES: [&str; 5] = [
@@ -44,11 +48,15 @@ const RESERVED_ATTRIBUTES: [&str; 5] = [
 /// characters).
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("cannot read mapping file {path}: {source}")]
-    Read {
+    // The cause is part of the message and deliberately not also a `source()`: callers
+    // print error chains (`{:#}`), which would otherwise show it twice.
+    #[error("cannot read mapping file {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("mapping file {path} is {bytes} bytes, more than the {limit} a mapping file may have (is this an export rather than the mapping?)")]
+    TooLarge {
         path: String,
-        #[source]
-        source: std::io::Error,
+        bytes: u64,
+        limit: u64,
     },
     #[error("{0}")]
     Invalid(Box<InvalidMapping>),
@@ -80,7 +88,7 @@ impl MappingError {
     pub fn invalid(&self) -> Option<&InvalidMapping> {
         match self {
             MappingError::Invalid(i) => Some(i),
-            MappingError::Read { .. } => None,
+            MappingError::Read { .. } | MappingError::TooLarge { .. } => None,
         }
     }
 }
@@ -198,10 +206,7 @@ impl Mapping {
     /// Read and compile a mapping file. The mapping's name defaults to the file stem.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, MappingError> {
         let path = path.as_ref();
-        let text = fs_err::read_to_string(path).map_err(|source| MappingError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = read_limited(path)?;
         let mut mapping = Self::parse_named(&text, &path.display().to_string())?;
         if mapping.name.is_empty() {
             mapping.name = path
@@ -262,6 +267,43 @@ impl Mapping {
     }
 }
 
+/// Read a mapping file of at most [`MAX_MAPPING_BYTES`], without ever holding more.
+fn read_limited(path: &Path) -> Result<String, MappingError> {
+    use std::io::Read as _;
+    let shown = path.display().to_string();
+    let read_error = |error| MappingError::Read {
+        path: shown.clone(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    if meta.is_dir() {
+        return Err(read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a directory, not a file",
+        )));
+    }
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from a larger one (a pipe or a file
+    // growing while read has no reliable length in its metadata).
+    file.take(MAX_MAPPING_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_MAPPING_BYTES {
+        return Err(MappingError::TooLarge {
+            path: shown,
+            bytes: meta.len().max(bytes.len() as u64),
+            limit: MAX_MAPPING_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not valid UTF-8 (TOML files are UTF-8; a UTF-16 file needs converting, e.g. `iconv -f UTF-16 -t UTF-8`)",
+        ))
+    })
+}
+
 /// Error-position context: the text and its display name.
 struct Ctx<'a> {
     text: &'a str,
@@ -300,8 +342,33 @@ impl Ctx<'_> {
 
     fn parse_error(&self, e: &toml::de::Error) -> MappingError {
         let span = e.span();
-        let key = span.as_ref().and_then(|s| self.key_at(s.start));
-        self.error(span, key, e.message().trim().to_string())
+        let message = one_line(e.message());
+        // A missing key is reported at the table that lacks it: only a table header there
+        // names the key's place; at the top level the span's first line is an unrelated key.
+        let key = span.as_ref().and_then(|s| {
+            if message.starts_with("missing field") && !self.header_at(s.start) {
+                None
+            } else {
+                self.key_at(s.start)
+            }
+        });
+        self.error(span, key, message)
+    }
+
+    /// Whether the line holding `offset` is a table header.
+    fn header_at(&self, offset: usize) -> bool {
+        let offset = offset.min(self.text.len());
+        let line_start = self
+            .text
+            .get(..offset)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line = self
+            .text
+            .get(line_start..)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or("");
+        table_header(line.trim()).is_some()
     }
 
     /// The dotted key written at `offset`: the enclosing table header plus the key on that
@@ -330,6 +397,17 @@ impl Ctx<'_> {
             None => key,
         })
     }
+}
+
+/// The TOML parser's multi-line messages (`invalid table header` / `expected ...`) as one
+/// line, so the command line's one-line error stays one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn clean_key(k: &str) -> String {
