@@ -28,7 +28,10 @@ mod server;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kcm_keycloak_types::{GroupRepresentation, RoleRepresentation, UpConfig, UserRepresentation};
+use kcm_keycloak_types::{
+    ClientRepresentation, GroupRepresentation, IdentityProviderRepresentation, RoleRepresentation,
+    UpConfig, UserRepresentation,
+};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -277,6 +280,37 @@ impl FakeKeycloak {
         .flatten()
     }
 
+    /// Deletes a user (by username, case-insensitive) the way `DELETE /users/{id}` does;
+    /// returns whether it existed.
+    pub fn remove_user(&self, realm: &str, username: &str) -> bool {
+        self.with_realm(realm, |r| {
+            let id = r.user_by_username(username).map(|u| u.id.clone());
+            id.and_then(|id| r.remove_user(&id)).is_some()
+        })
+        .unwrap_or(false)
+    }
+
+    /// Every client of a realm (built-in ones included), in `clientId` order.
+    pub fn realm_clients(&self, realm: &str) -> Vec<ClientRepresentation> {
+        self.with_realm(realm, |r| {
+            let mut list: Vec<ClientRepresentation> =
+                r.clients.values().map(representation::client_rep).collect();
+            list.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+            list
+        })
+        .unwrap_or_default()
+    }
+
+    /// Role names of a client (by `clientId`), sorted.
+    pub fn client_role_names(&self, realm: &str, client_id: &str) -> Vec<String> {
+        self.with_realm(realm, |r| {
+            r.client_by_client_id(client_id)
+                .map(|c| c.roles.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+    }
+
     pub fn user_count(&self, realm: &str) -> usize {
         self.with_realm(realm, |r| r.user_count()).unwrap_or(0)
     }
@@ -318,6 +352,42 @@ impl FakeKeycloak {
         self.with_realm(realm, |r| {
             r.profile.unmanaged_attribute_policy = policy.map(str::to_string)
         })
+    }
+
+    /// Identity providers of a realm, in alias order (`enabled` filled in as Keycloak does).
+    pub fn identity_providers(&self, realm: &str) -> Vec<IdentityProviderRepresentation> {
+        self.with_realm(realm, |r| {
+            r.idps.values().map(|i| i.rep.clone()).collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Creates an identity provider (any `providerId`) and returns its internal id.
+    pub fn seed_identity_provider(
+        &self,
+        realm: &str,
+        rep: IdentityProviderRepresentation,
+    ) -> Result<String, FakeError> {
+        self.with_realm(realm, |r| {
+            let alias = rep
+                .alias
+                .clone()
+                .ok_or_else(|| FakeError::Rejected("identity provider alias missing".into()))?;
+            if r.idps.contains_key(&alias) {
+                return Err(FakeError::Conflict(format!(
+                    "Identity Provider {alias} already exists"
+                )));
+            }
+            let stored = model::StoredIdp::new(rep);
+            let id = stored.internal_id.clone();
+            r.idps.insert(alias, stored);
+            Ok(id)
+        })?
+    }
+
+    /// Configures (or removes) the realm's SMTP server (`smtpServer.host`).
+    pub fn set_smtp_configured(&self, realm: &str, configured: bool) -> Result<(), FakeError> {
+        self.with_realm(realm, |r| r.smtp_configured = configured)
     }
 
     /// The execute-actions e-mails "sent" in a realm.

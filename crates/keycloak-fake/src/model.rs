@@ -54,6 +54,27 @@ pub const REALM_MANAGEMENT_ROLES: [&str; 19] = [
     "impersonation",
 ];
 
+/// Identity-provider types (`providerId`) a stock Keycloak 26 accepts: the generic brokers
+/// and the social providers registered in `org.keycloak.broker.social.SocialIdentityProviderFactory`.
+/// Apple is not among them (it needs a community extension).
+pub const IDENTITY_PROVIDER_TYPES: [&str; 15] = [
+    "oidc",
+    "keycloak-oidc",
+    "saml",
+    "google",
+    "github",
+    "facebook",
+    "microsoft",
+    "linkedin-openid-connect",
+    "twitter",
+    "gitlab",
+    "bitbucket",
+    "openshift-v3",
+    "openshift-v4",
+    "paypal",
+    "stackoverflow",
+];
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -662,6 +683,16 @@ impl Realm {
                 user.groups.remove(&gid);
             }
         }
+    }
+
+    /// Deletes an identity provider and every user's link to it.
+    pub fn remove_identity_provider(&mut self, alias: &str) -> Option<StoredIdp> {
+        let idp = self.idps.remove(alias)?;
+        for user in self.users.values_mut() {
+            user.federated_identities
+                .retain(|f| f.identity_provider.as_deref() != Some(alias));
+        }
+        Some(idp)
     }
 
     pub fn group_members(&self, id: &str) -> Vec<&User> {

@@ -301,7 +301,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             &format!("{R}/clients/{{client-uuid}}"),
-            get(clients::get_one),
+            get(clients::get_one).delete(clients::delete),
         )
         .route(
             &format!("{R}/clients/{{client-uuid}}/roles"),
@@ -309,7 +309,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             &format!("{R}/clients/{{client-uuid}}/roles/{{role-name}}"),
-            get(clients::role_get),
+            get(clients::role_get).delete(clients::role_delete),
         )
         .route(
             &format!("{R}/groups"),
@@ -364,7 +364,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             &format!("{R}/identity-provider/instances/{{alias}}"),
-            get(misc::idp_get),
+            get(misc::idp_get).delete(misc::idp_delete),
         )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), track))

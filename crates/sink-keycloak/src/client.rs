@@ -364,6 +364,17 @@ impl ApiRequest {
         }
     }
 
+    /// A request without a body (`DELETE`, `PUT /users/{id}/groups/{group}`, ...).
+    pub(crate) fn new(method: Method, path: String) -> Self {
+        ApiRequest {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            replay: Replay::Safe,
+        }
+    }
+
     pub(crate) fn with_json<T: Serialize + ?Sized>(
         method: Method,
         path: String,

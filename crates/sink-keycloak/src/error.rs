@@ -90,6 +90,11 @@ pub enum SinkError {
 
     #[error("journal {path} already exists: resume the run or choose another journal path")]
     JournalExists { path: PathBuf },
+
+    /// The realm has no mail server (`smtpServer.host` empty or missing): every
+    /// execute-actions e-mail would fail with a 500.
+    #[error("realm {realm} has no SMTP server configured: configure Realm settings → Email before sending e-mails")]
+    SmtpNotConfigured { realm: String },
 }
 
 fn hint(message: &str) -> String {

@@ -21,7 +21,8 @@ use crate::client::{ApiRequest, KeycloakClient};
 use crate::config::LoadSettings;
 use crate::error::SinkError;
 use crate::journal::{
-    read_journal, Entry, Header, JournalOutcome, JournalUser, JournalWriter, JOURNAL_FORMAT,
+    now_rfc3339, read_journal, CreatedKind, CreatedObject, Entry, Header, JournalOutcome,
+    JournalUser, JournalWriter, PlannedFacts, JOURNAL_FORMAT,
 };
 use crate::lookup;
 use crate::preflight::create_realm_if_missing;
@@ -73,16 +74,44 @@ pub async fn apply(
     progress.start(Phase::Structure, None);
     if settings.create_realm {
         run.report.structure.realm_created = create_realm_if_missing(client).await?;
+        if run.report.structure.realm_created {
+            run.journal.append(&Entry::Created(CreatedObject::new(
+                CreatedKind::Realm,
+                client.realm(),
+            )))?;
+        }
     } else if lookup::realm_info(client).await?.is_none() {
         return Err(SinkError::RealmNotFound {
             realm: client.realm().to_string(),
         });
     }
     if !targets.attribute_names.is_empty() {
-        run.report.structure.user_profile =
+        let change =
             user_profile::ensure(client, settings.user_profile, &targets.attribute_names).await?;
+        for name in &change.declared {
+            run.journal.append(&Entry::Created(CreatedObject::new(
+                CreatedKind::UserProfileAttribute,
+                name.clone(),
+            )))?;
+        }
+        if change.policy_after != change.policy_before {
+            if let Some(policy) = &change.policy_after {
+                let mut object =
+                    CreatedObject::new(CreatedKind::UnmanagedAttributePolicy, policy.clone());
+                object.previous = change.policy_before.clone();
+                run.journal.append(&Entry::Created(object))?;
+            }
+        }
+        run.report.structure.user_profile = change;
     }
-    ensure_structure(client, targets, &mut run.report.structure, progress).await?;
+    ensure_structure(
+        client,
+        targets,
+        &mut run.report.structure,
+        &mut run.journal,
+        progress,
+    )
+    .await?;
     progress.finish(Phase::Structure);
 
     if let Some(state) = state {
@@ -157,12 +186,6 @@ fn open_journal(
     let mut writer = JournalWriter::create(path)?;
     writer.append(&Entry::Header(header))?;
     Ok((writer, None))
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Users accumulating into the next batch.
@@ -365,11 +388,10 @@ impl Run<'_> {
             tasks.spawn(async move {
                 let mut found = Vec::new();
                 for u in users {
-                    if lookup::find_user_by_username(&client, &u.username)
-                        .await?
-                        .is_some()
+                    if let Some(existing) =
+                        lookup::find_user_by_username(&client, &u.username).await?
                     {
-                        found.push(u);
+                        found.push((u, existing.id));
                     }
                 }
                 Ok::<_, SinkError>((batch, found))
@@ -380,13 +402,15 @@ impl Run<'_> {
                 .map_err(|e| SinkError::HttpClient(format!("reconcile task failed: {e}")))??;
             let outcomes: Vec<JournalOutcome> = found
                 .into_iter()
-                .map(|u| JournalOutcome {
+                .map(|(u, id)| JournalOutcome {
                     key: u.key,
                     username: u.username,
                     outcome: UserOutcome::AddedUnconfirmed,
                     reason: None,
                     status: None,
                     message: None,
+                    id,
+                    planned: u.planned,
                 })
                 .collect();
             self.journal.append(&Entry::Done {
@@ -407,6 +431,7 @@ fn journal_user(u: &UserToLoad) -> JournalUser {
     JournalUser {
         key: u.key.clone(),
         username: u.import_name().unwrap_or_default().to_string(),
+        planned: Some(PlannedFacts::of(&u.user)),
     }
 }
 
@@ -418,10 +443,14 @@ fn early_rejection(u: &UserToLoad, reason: RejectReason, message: &str) -> Journ
         reason: Some(reason),
         status: None,
         message: Some(message.to_string()),
+        id: None,
+        planned: None,
     }
 }
 
-fn outcome(u: &UserToLoad, outcome: UserOutcome) -> JournalOutcome {
+/// A settled user, with the Keycloak id when known and the planned facts later cutover steps
+/// need (rollback: the id; notify: the flags; delta sync: the hash).
+fn outcome(u: &UserToLoad, outcome: UserOutcome, id: Option<String>) -> JournalOutcome {
     JournalOutcome {
         key: u.key.clone(),
         username: u.import_name().unwrap_or_default().to_string(),
@@ -429,6 +458,8 @@ fn outcome(u: &UserToLoad, outcome: UserOutcome) -> JournalOutcome {
         reason: None,
         status: None,
         message: None,
+        id,
+        planned: Some(PlannedFacts::of(&u.user)),
     }
 }
 
@@ -440,6 +471,8 @@ fn rejection(u: &UserToLoad, status: u16, message: &str) -> JournalOutcome {
         reason: Some(RejectReason::from_status(status)),
         status: Some(status),
         message: Some(message.to_string()),
+        id: None,
+        planned: None,
     }
 }
 
@@ -542,8 +575,8 @@ async fn run_batch(
                     Ok((found, rest)) => {
                         result.outcomes.extend(
                             found
-                                .iter()
-                                .map(|u| outcome(u, UserOutcome::AddedUnconfirmed)),
+                                .into_iter()
+                                .map(|(u, id)| outcome(&u, UserOutcome::AddedUnconfirmed, id)),
                         );
                         if !rest.is_empty() {
                             stack.push(rest);
@@ -573,6 +606,7 @@ async fn run_batch(
                 unresolved.push(JournalUser {
                     key: o.key.clone(),
                     username: o.username.clone(),
+                    planned: o.planned.clone(),
                 });
             }
             !server_rejected
@@ -631,21 +665,25 @@ fn settle_results(
     results: &PartialImportResults,
     out: &mut Vec<JournalOutcome>,
 ) -> Vec<UserToLoad> {
-    let actions: HashMap<String, ImportAction> = results
+    let actions: HashMap<String, (ImportAction, Option<&String>)> = results
         .results
         .iter()
         .filter(|r| r.resource_type == ResourceType::User)
-        .map(|r| (r.resource_name.to_lowercase(), r.action))
+        .map(|r| (r.resource_name.to_lowercase(), (r.action, r.id.as_ref())))
         .collect();
     let mut missing = Vec::new();
     for u in part {
         let action = u.import_name().and_then(|n| actions.get(&n.to_lowercase()));
-        match action {
-            Some(ImportAction::Added) => out.push(outcome(&u, UserOutcome::Added)),
-            Some(ImportAction::Skipped) => out.push(outcome(&u, UserOutcome::Skipped)),
-            Some(ImportAction::Overwritten) => out.push(outcome(&u, UserOutcome::Overwritten)),
-            None => missing.push(u),
-        }
+        let (settled, id) = match action {
+            Some((ImportAction::Added, id)) => (UserOutcome::Added, id),
+            Some((ImportAction::Skipped, id)) => (UserOutcome::Skipped, id),
+            Some((ImportAction::Overwritten, id)) => (UserOutcome::Overwritten, id),
+            None => {
+                missing.push(u);
+                continue;
+            }
+        };
+        out.push(outcome(&u, settled, id.cloned()));
     }
     missing
 }
@@ -671,21 +709,24 @@ fn named_conflict(
     })
 }
 
+/// Users now present in the realm (with their ids), and the rest.
+type Reconciled = (Vec<(UserToLoad, Option<String>)>, Vec<UserToLoad>);
+
 /// Splits users into those now present in the realm and the rest.
 async fn reconcile(
     client: &KeycloakClient,
     users: Vec<UserToLoad>,
-) -> Result<(Vec<UserToLoad>, Vec<UserToLoad>), (SinkError, Vec<UserToLoad>)> {
+) -> Result<Reconciled, (SinkError, Vec<UserToLoad>)> {
     let mut found = Vec::new();
     let mut rest = Vec::new();
     let mut iter = users.into_iter();
     while let Some(u) = iter.next() {
         let name = u.import_name().unwrap_or_default().to_string();
         match lookup::find_user_by_username(client, &name).await {
-            Ok(Some(_)) => found.push(u),
+            Ok(Some(existing)) => found.push((u, existing.id)),
             Ok(None) => rest.push(u),
             Err(e) => {
-                let mut unresolved = found;
+                let mut unresolved: Vec<UserToLoad> = found.into_iter().map(|(u, _)| u).collect();
                 unresolved.extend(rest);
                 unresolved.push(u);
                 unresolved.extend(iter);

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::{encode_segment, ApiRequest, KeycloakClient};
 use crate::error::SinkError;
@@ -21,6 +21,20 @@ pub(crate) const USER_GROUPS_MAX: usize = 1_000;
 pub(crate) struct RealmInfo {
     #[serde(default)]
     pub(crate) duplicate_emails_allowed: Option<bool>,
+    /// `{}` when no mail server is configured (older servers may omit it).
+    #[serde(default)]
+    pub(crate) smtp_server: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+impl RealmInfo {
+    /// Whether the realm can send e-mail: an SMTP map with a non-empty `host`.
+    pub(crate) fn smtp_configured(&self) -> bool {
+        self.smtp_server
+            .as_ref()
+            .and_then(|m| m.get("host"))
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|h| !h.trim().is_empty())
+    }
 }
 
 /// A user as the server returns it (the fields the sink compares).
@@ -38,6 +52,15 @@ pub(crate) struct ServerUser {
     pub(crate) required_actions: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) attributes: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// A role as mappings need it: Keycloak matches mapping entries by name AND id (§3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoleRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +133,31 @@ async fn paged_names(client: &KeycloakClient, path: String) -> Result<BTreeSet<S
     }
 }
 
+/// The id of a role by name, under a roles collection path (`.../roles` of the realm or of a
+/// client); `None` when it does not exist.
+pub(crate) async fn role_id(
+    client: &KeycloakClient,
+    roles_path: &str,
+    name: &str,
+) -> Result<Option<String>, SinkError> {
+    Ok(role(client, roles_path, name).await?.and_then(|r| r.id))
+}
+
+/// A role (id and name) by name under a roles collection path; `None` when it does not exist.
+pub(crate) async fn role(
+    client: &KeycloakClient,
+    roles_path: &str,
+    name: &str,
+) -> Result<Option<RoleRef>, SinkError> {
+    let req = ApiRequest::get(format!("{roles_path}/{}", encode_segment(name)));
+    let resp = client.send(&req).await?;
+    match resp.status {
+        200 => resp.json(&req).map(Some),
+        404 => Ok(None),
+        _ => Err(resp.into_error(&req)),
+    }
+}
+
 /// The internal id of a client by `clientId` (exact match).
 pub(crate) async fn find_client(
     client: &KeycloakClient,
@@ -156,6 +204,20 @@ pub(crate) async fn find_user_by_username(
     Ok(found
         .into_iter()
         .find(|u| u.username.as_deref().map(str::to_lowercase).as_deref() == Some(wanted.as_str())))
+}
+
+/// `GET /users/{id}`; `None` when the user does not exist.
+pub(crate) async fn user_by_id(
+    client: &KeycloakClient,
+    id: &str,
+) -> Result<Option<ServerUser>, SinkError> {
+    let req = ApiRequest::get(client.realm_path(&format!("/users/{}", encode_segment(id))));
+    let resp = client.send(&req).await?;
+    match resp.status {
+        200 => resp.json(&req).map(Some),
+        404 => Ok(None),
+        _ => Err(resp.into_error(&req)),
+    }
 }
 
 /// A user with exactly this email.

@@ -32,7 +32,8 @@ pub struct Preflight {
     pub existing_client_roles: BTreeMap<String, BTreeSet<String>>,
     /// Planned group paths (ancestors included) that exist.
     pub existing_groups: BTreeSet<String>,
-    /// Identity providers users link to that the realm lacks (the sink never creates them).
+    /// Identity providers users link to that the realm lacks (`create_identity_providers`
+    /// creates disabled placeholders for them on request).
     pub missing_identity_providers: BTreeSet<String>,
     pub user_profile: UserProfileCheck,
     /// Things that could not be read (e.g. serverinfo forbidden) — not fatal.
@@ -140,7 +141,9 @@ pub(crate) fn parse_server_info(info: &Value) -> (Option<String>, BTreeSet<Strin
     (version, providers)
 }
 
-async fn identity_provider_aliases(client: &KeycloakClient) -> Result<BTreeSet<String>, SinkError> {
+pub(crate) async fn identity_provider_aliases(
+    client: &KeycloakClient,
+) -> Result<BTreeSet<String>, SinkError> {
     #[derive(serde::Deserialize)]
     struct Idp {
         alias: Option<String>,

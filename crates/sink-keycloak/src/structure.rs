@@ -1,6 +1,9 @@
 //! Creates what users refer to, in Keycloak's dependency order (keycloak-target.md §10): realm
 //! roles → clients that own client roles → client roles → groups top-down. Every step is
 //! idempotent: existing objects are counted, a 409 on create means "exists" and is looked up.
+//! Each object this run creates is written to the journal (with its id) as soon as Keycloak
+//! confirms it, so that a rollback can remove exactly those; a 409 (someone else created it)
+//! is not recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +12,7 @@ use reqwest::Method;
 
 use crate::client::{encode_segment, ApiRequest, KeycloakClient};
 use crate::error::SinkError;
+use crate::journal::{CreatedKind, CreatedObject, Entry, JournalWriter};
 use crate::lookup;
 use crate::progress::{Phase, Progress};
 use crate::report::{Counts, StructureReport};
@@ -19,6 +23,7 @@ pub(crate) async fn ensure_structure(
     client: &KeycloakClient,
     targets: &LoadTargets,
     report: &mut StructureReport,
+    journal: &mut JournalWriter,
     progress: &dyn Progress,
 ) -> Result<(), SinkError> {
     if !targets.realm_roles.is_empty() {
@@ -26,8 +31,10 @@ pub(crate) async fn ensure_structure(
         report.realm_roles = ensure_roles(
             client,
             client.realm_path("/roles"),
+            None,
             &targets.realm_roles,
             &existing,
+            journal,
         )
         .await?;
         progress.advance(
@@ -40,6 +47,10 @@ pub(crate) async fn ensure_structure(
         let (uuid, created) = ensure_client(client, &client_id).await?;
         if created {
             report.clients.created += 1;
+            journal.append(&Entry::Created(
+                CreatedObject::new(CreatedKind::Client, client_id.clone())
+                    .with_id(Some(uuid.clone())),
+            ))?;
         } else {
             report.clients.existing += 1;
         }
@@ -52,7 +63,7 @@ pub(crate) async fn ensure_structure(
         };
         let existing = lookup::client_role_names(client, uuid).await?;
         let path = client.realm_path(&format!("/clients/{}/roles", encode_segment(uuid)));
-        let counts = ensure_roles(client, path, roles, &existing).await?;
+        let counts = ensure_roles(client, path, Some(client_id), roles, &existing, journal).await?;
         report.client_roles.created += counts.created;
         report.client_roles.existing += counts.existing;
         progress.advance(Phase::Structure, counts.created + counts.existing);
@@ -70,6 +81,9 @@ pub(crate) async fn ensure_structure(
         let (id, created) = ensure_group(client, &path, parent_id.as_deref()).await?;
         if created {
             report.groups.created += 1;
+            journal.append(&Entry::Created(
+                CreatedObject::new(CreatedKind::Group, path.render()).with_id(Some(id.clone())),
+            ))?;
         } else {
             report.groups.existing += 1;
         }
@@ -79,11 +93,15 @@ pub(crate) async fn ensure_structure(
     Ok(())
 }
 
+/// Creates the missing roles of one container (`client_id` `None`: the realm). A created role
+/// is read back by name for its id (the `Location` of a created role ends with its name, §10).
 async fn ensure_roles(
     client: &KeycloakClient,
     path: String,
+    client_id: Option<&str>,
     roles: &[RoleSpec],
     existing: &BTreeSet<String>,
+    journal: &mut JournalWriter,
 ) -> Result<Counts, SinkError> {
     let mut counts = Counts::default();
     let mut seen = BTreeSet::new();
@@ -104,7 +122,17 @@ async fn ensure_roles(
         let req = ApiRequest::with_json(Method::POST, path.clone(), &body)?;
         let resp = client.send(&req).await?;
         match resp.status {
-            201 | 204 => counts.created += 1,
+            201 | 204 => {
+                counts.created += 1;
+                let id = lookup::role_id(client, &path, &role.name).await?;
+                let kind = match client_id {
+                    None => CreatedKind::RealmRole,
+                    Some(_) => CreatedKind::ClientRole,
+                };
+                let mut object = CreatedObject::new(kind, role.name.clone()).with_id(id);
+                object.client_id = client_id.map(str::to_string);
+                journal.append(&Entry::Created(object))?;
+            }
             409 => counts.existing += 1,
             _ => return Err(resp.into_error(&req)),
         }

@@ -33,7 +33,8 @@ pub struct LoadTargets {
     pub client_roles: BTreeMap<String, Vec<RoleSpec>>,
     /// Group paths (`/a/b`; a `/` inside a name is written `\/`). Ancestors are implied.
     pub groups: Vec<String>,
-    /// Identity providers named in users' federated identities (must exist; never created).
+    /// Identity providers named in users' federated identities (`apply` never creates them; see
+    /// `create_identity_providers`).
     pub identity_provider_aliases: BTreeSet<String>,
     /// Custom user attribute names the users carry (checked against the user profile).
     pub attribute_names: BTreeSet<String>,

@@ -91,6 +91,16 @@ pub(crate) async fn read(client: &KeycloakClient) -> Result<Option<UpConfig>, Si
     }
 }
 
+/// `PUT /users/profile`: replaces the whole configuration.
+pub(crate) async fn write(client: &KeycloakClient, config: &UpConfig) -> Result<(), SinkError> {
+    let req = ApiRequest::with_json(Method::PUT, client.realm_path("/users/profile"), config)?;
+    let resp = client.send(&req).await?;
+    if !(200..300).contains(&resp.status) {
+        return Err(resp.into_error(&req));
+    }
+    Ok(())
+}
+
 /// An attribute declaration readable and writable by admins only; multivalued because imported
 /// attributes may carry several values.
 fn declaration(name: &str) -> UpAttribute {
@@ -171,11 +181,7 @@ pub(crate) async fn ensure(
         }
         return Ok(change);
     };
-    let req = ApiRequest::with_json(Method::PUT, client.realm_path("/users/profile"), &next)?;
-    let resp = client.send(&req).await?;
-    if !(200..300).contains(&resp.status) {
-        return Err(resp.into_error(&req));
-    }
+    write(client, &next).await?;
     let after = check(Some(&next), names);
     let before_declared: BTreeSet<&String> = config.attributes.iter().map(|a| &a.name).collect();
     change.declared = next

@@ -5,8 +5,10 @@
 //! stream through with bounded concurrency.
 //!
 //! Roles, groups and federated identities are compared when the planned user specifies them
-//! (each costs one request per user). Credentials are compared by presence only: the sink never
-//! reads or prints secret data.
+//! (each costs one request per user). Links to an identity provider the realm does not have are
+//! stored by Keycloak but never listed (keycloak-target.md §3; `UserResource` filters them), so
+//! they are not compared and their aliases are reported instead. Credentials are compared by
+//! presence only: the sink never reads or prints secret data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -57,6 +59,8 @@ pub struct VerifyReport {
     pub differences: Vec<Difference>,
     /// Attributes hidden by the user profile (not declared, no unmanaged policy): not compared.
     pub attributes_not_checked: BTreeSet<String>,
+    /// Identity-provider aliases the realm lacks: links to them are invisible, not compared.
+    pub identity_links_not_checked: BTreeSet<String>,
     /// True when `missing`/`differences` were cut at [`MAX_LISTED`].
     pub truncated: bool,
 }
@@ -72,6 +76,8 @@ struct Context {
     all_attributes_visible: bool,
     declared: BTreeSet<String>,
     default_role: String,
+    /// Identity providers of the realm (`None`: not listable, every link is compared).
+    identity_providers: Option<BTreeSet<String>>,
 }
 
 struct UserCheck {
@@ -80,6 +86,7 @@ struct UserCheck {
     missing: bool,
     differences: Vec<Difference>,
     unchecked_attributes: Vec<String>,
+    unchecked_links: Vec<String>,
 }
 
 /// Verifies `users` (or a seeded sample of `sample` of them).
@@ -102,6 +109,11 @@ pub async fn verify(
             .flat_map(|p| p.attributes.iter().map(|a| a.name.clone()))
             .collect(),
         default_role: format!("default-roles-{}", client.realm().to_lowercase()),
+        identity_providers: match crate::preflight::identity_provider_aliases(client).await {
+            Ok(aliases) => Some(aliases),
+            Err(SinkError::Forbidden { .. }) => None,
+            Err(e) => return Err(e),
+        },
     });
     let mut report = VerifyReport::default();
     let mut tasks: JoinSet<Result<UserCheck, SinkError>> = JoinSet::new();
@@ -163,6 +175,9 @@ fn absorb(
     report
         .attributes_not_checked
         .extend(check.unchecked_attributes);
+    report
+        .identity_links_not_checked
+        .extend(check.unchecked_links);
     if check.missing {
         report.missing_count += 1;
         if report.missing.len() < MAX_LISTED {
@@ -254,6 +269,7 @@ async fn check_user(
         missing: false,
         differences: vec![],
         unchecked_attributes: vec![],
+        unchecked_links: vec![],
     };
     let Some(actual) = lookup::find_user_by_username(client, &username).await? else {
         check.missing = true;
@@ -360,6 +376,17 @@ async fn check_user(
         let links: Vec<FederatedLink> = client.get_json(&req).await?;
         let expected: BTreeSet<String> = expected
             .iter()
+            .filter(|f| {
+                let alias = f.identity_provider.as_deref().unwrap_or_default();
+                let visible = context
+                    .identity_providers
+                    .as_ref()
+                    .is_none_or(|known| known.contains(alias));
+                if !visible {
+                    check.unchecked_links.push(alias.to_string());
+                }
+                visible
+            })
             .map(|f| {
                 format!(
                     "{}:{}",

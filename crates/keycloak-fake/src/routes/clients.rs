@@ -1,5 +1,7 @@
 //! Clients and client roles (keycloak-target.md §10 "Client role"): `GET /clients?clientId=`,
-//! `POST /clients` (201, `Location` with the internal id), `/clients/{uuid}/roles`.
+//! `POST /clients` (201, `Location` with the internal id), `/clients/{uuid}/roles`, and their
+//! deletion (`ClientResource.deleteClient`, `RoleContainerResource.deleteRole`: 204, every
+//! user and group mapping to the deleted roles disappears with them).
 
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use crate::error::ApiError;
 use crate::import::{import_client, ImportError};
 use crate::representation::{client_value, role_value};
 use crate::routes::roles::create_role;
-use crate::routes::{created, encode_segment, ok, page, parse_json, q_bool, Query};
+use crate::routes::{created, encode_segment, no_content, ok, page, parse_json, q_bool, Query};
 use crate::server::Shared;
 use crate::stats::lock;
 
@@ -139,4 +141,36 @@ pub async fn role_get(
         .get(&name)
         .ok_or_else(|| ApiError::not_found("Could not find role"))?;
     Ok(ok(role_value(&r, role, false)))
+}
+
+/// `DELETE /clients/{uuid}`: the client, its roles and every mapping to them.
+pub async fn delete(
+    State(shared): State<Arc<Shared>>,
+    Path((realm, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, realm) = shared.admin(&headers, &realm, Need::ManageClients)?;
+    let mut r = lock(&realm);
+    if !r.clients.contains_key(&id) {
+        return Err(client_not_found());
+    }
+    r.remove_client(&id);
+    Ok(no_content())
+}
+
+/// `DELETE /clients/{uuid}/roles/{role-name}`: the role and every mapping to it.
+pub async fn role_delete(
+    State(shared): State<Arc<Shared>>,
+    Path((realm, id, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, realm) = shared.admin(&headers, &realm, Need::ManageClients)?;
+    let mut r = lock(&realm);
+    let client = r.clients.get_mut(&id).ok_or_else(client_not_found)?;
+    let role = client
+        .roles
+        .remove(&name)
+        .ok_or_else(|| ApiError::not_found("Could not find role"))?;
+    r.drop_role_mappings(&role.id);
+    Ok(no_content())
 }

@@ -1,4 +1,8 @@
-//! `GET /admin/serverinfo`, `GET /authentication/required-actions` and identity providers.
+//! `GET /admin/serverinfo`, `GET /authentication/required-actions` and identity providers
+//! (`IdentityProvidersResource`: the provider type must be one the server ships — otherwise
+//! `RepresentationToModel.toModel` throws "Invalid identity provider id [x]" → 400, checked
+//! before the alias conflict; deleting a provider also deletes every user's link to it, as
+//! `UserProvider.preRemove(realm, provider)` does).
 
 use std::sync::Arc;
 
@@ -11,8 +15,8 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Need;
 use crate::error::ApiError;
-use crate::model::StoredIdp;
-use crate::routes::{created, encode_segment, ok, parse_json};
+use crate::model::{StoredIdp, IDENTITY_PROVIDER_TYPES};
+use crate::routes::{created, encode_segment, no_content, ok, parse_json};
 use crate::server::Shared;
 use crate::stats::lock;
 
@@ -86,6 +90,13 @@ pub async fn idp_create(
 ) -> Result<Response, ApiError> {
     let (_, realm) = shared.admin(&headers, &realm_name, Need::ManageIdentityProviders)?;
     let rep: IdentityProviderRepresentation = parse_json(&headers, &body)?;
+    let provider = rep.provider_id.as_deref().unwrap_or("null");
+    if !IDENTITY_PROVIDER_TYPES.contains(&provider) {
+        return Err(ApiError::message(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid identity provider id [{provider}]"),
+        ));
+    }
     let alias = rep.alias.clone().filter(|a| !a.is_empty()).ok_or_else(|| {
         ApiError::message(
             StatusCode::BAD_REQUEST,
@@ -119,4 +130,16 @@ pub async fn idp_get(
         .get(&alias)
         .ok_or_else(|| ApiError::not_found("Could not find identity provider"))?;
     Ok(ok(idp.value()))
+}
+
+pub async fn idp_delete(
+    State(shared): State<Arc<Shared>>,
+    Path((realm, alias)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, realm) = shared.admin(&headers, &realm, Need::ManageIdentityProviders)?;
+    let mut r = lock(&realm);
+    r.remove_identity_provider(&alias)
+        .ok_or_else(|| ApiError::not_found("Could not find identity provider"))?;
+    Ok(no_content())
 }

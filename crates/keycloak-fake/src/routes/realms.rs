@@ -51,12 +51,13 @@ pub fn realm_value(realm: &Realm) -> Value {
         if let Some(policy) = &realm.password_policy {
             obj.insert("passwordPolicy".into(), json!(policy));
         }
-        if realm.smtp_configured {
-            obj.insert(
-                "smtpServer".into(),
-                json!({"host": "localhost", "port": "25", "from": "keycloak@localhost"}),
-            );
-        }
+        // `ModelToRepresentation` always copies the SMTP map: `{}` when nothing is configured.
+        let smtp = if realm.smtp_configured {
+            json!({"host": "localhost", "port": "25", "from": "keycloak@localhost"})
+        } else {
+            json!({})
+        };
+        obj.insert("smtpServer".into(), smtp);
     }
     v
 }

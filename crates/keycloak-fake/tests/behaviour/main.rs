@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod cutover;
 mod faults;
 mod groups_roles;
 mod login;

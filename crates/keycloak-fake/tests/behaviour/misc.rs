@@ -120,9 +120,12 @@ async fn identity_providers() {
         .unwrap()
         .ends_with("/identity-provider/instances/google"));
     assert_eq!(
-        env.post("/identity-provider/instances", json!({"alias": "google"}))
-            .await
-            .status,
+        env.post(
+            "/identity-provider/instances",
+            json!({"alias": "google", "providerId": "google"})
+        )
+        .await
+        .status,
         409
     );
     let idp = env.get("/identity-provider/instances/google").await.json();
