@@ -39,6 +39,12 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Compare a live Keycloak realm with the plan and report every difference.
     Verify(VerifyArgs),
+    /// Undo an apply run: delete exactly the users (and, with --roles-and-groups, the roles,
+    /// clients and groups) its journal records as created by it. Dry run unless --yes.
+    Rollback(RollbackArgs),
+    /// E-mail password-reset links (execute-actions-email UPDATE_PASSWORD) to the users of
+    /// an apply run who must choose a new password. Dry run unless --yes; never twice.
+    Notify(NotifyArgs),
     /// Check a known password against a user's hash in an export (bcrypt, PBKDF2, Argon2,
     /// Firebase scrypt with the project's hash parameters).
     CheckHash(CheckHashArgs),
@@ -301,6 +307,90 @@ pub struct ApplyArgs {
     /// Stop after this many user batches (a trial run; finish it later with --resume).
     #[arg(long, value_name = "N")]
     pub max_batches: Option<u64>,
+    /// After loading new users, bring users that already existed in line with the export:
+    /// profile fields, attributes, enabled flag, required actions, role mappings and groups.
+    /// Credentials and sessions are never touched. Add-only unless --prune.
+    #[arg(long)]
+    pub update_existing: bool,
+    /// With --update-existing: also remove role mappings, groups and attributes the plan no
+    /// longer has.
+    #[arg(long, requires = "update_existing")]
+    pub prune: bool,
+    /// With --update-existing: update journals of earlier delta runs; users unchanged since
+    /// then are not even read.
+    #[arg(
+        long = "previous-journal",
+        value_name = "FILE",
+        requires = "update_existing"
+    )]
+    pub previous_journals: Vec<PathBuf>,
+    /// Create identity providers that planned federated identities refer to but the realm
+    /// lacks, as DISABLED placeholders of the right type (no secrets; configure them before
+    /// enabling). Recorded in the journal, so a rollback removes them.
+    #[arg(long)]
+    pub create_identity_providers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The journal of the apply run to undo.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Realm (defaults to the one recorded in the journal).
+    #[arg(long, env = "KEYCLOAK_REALM")]
+    pub realm: Option<String>,
+    /// Also delete the realm roles, clients, client roles, groups and identity providers the
+    /// run created (Keycloak drops every mapping to them).
+    #[arg(long)]
+    pub roles_and_groups: bool,
+    /// Leave users whose creation was only confirmed by a lookup after an unknown outcome.
+    #[arg(long)]
+    pub keep_unconfirmed: bool,
+    /// Really delete. Without it, only report what would be deleted.
+    #[arg(long)]
+    pub yes: bool,
+    /// Continue an interrupted rollback (its own journal, next to the apply journal).
+    #[arg(long)]
+    pub resume: bool,
+    /// Directory for rollback-report.{md,json} (default: the apply journal's directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// The journal of the apply run whose users are to be notified.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Realm (defaults to the one recorded in the journal).
+    #[arg(long, env = "KEYCLOAK_REALM")]
+    pub realm: Option<String>,
+    /// Validity of the e-mailed link, in seconds (Keycloak's default otherwise).
+    #[arg(long, value_name = "SECS")]
+    pub lifespan: Option<u64>,
+    /// Client the user is sent to after resetting (execute-actions-email `client_id`).
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub email_client_id: Option<String>,
+    /// Where the user lands after resetting (needs --email-client-id).
+    #[arg(long, value_name = "URI", requires = "email_client_id")]
+    pub redirect_uri: Option<String>,
+    /// Really send. Without it, only count who would get an e-mail.
+    #[arg(long)]
+    pub yes: bool,
+    /// Continue an interrupted notify run: nobody is e-mailed twice.
+    #[arg(long)]
+    pub resume: bool,
+    /// Send at most N e-mails, then stop (a trial batch: check they arrive, then run again
+    /// to send the rest).
+    #[arg(long, value_name = "N")]
+    pub max_sends: Option<u64>,
+    /// Directory for notify-report.json (default: the apply journal's directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -60,7 +60,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
         }
 
         let mut second = pipeline::prepare(&args.input, &args.mapping)?;
-        second.options.capabilities = caps;
+        second.options.capabilities = caps.clone();
         let users = target::planned_users(&args.input, second)?;
         let load = LoadSettings {
             batch_size: args.batch_size,
@@ -77,22 +77,72 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<Outcome> {
                 UserProfileArg::Unmanaged => UserProfileMode::Unmanaged,
                 UserProfileArg::Leave => UserProfileMode::Leave,
             },
-            plan_fingerprint: fingerprint,
+            plan_fingerprint: fingerprint.clone(),
             max_batches: args.max_batches,
         };
         let bars = progress::Bars::new(Some(first.summary.users_planned));
         let report = kcm_sink_keycloak::apply(&client, &first.targets, users, &load, &bars).await?;
+
+        // Placeholders for missing identity providers, recorded in the apply journal so a
+        // rollback removes them. Keycloak keeps imported links to a missing provider and
+        // shows them once it exists.
+        let mut created_idps = Vec::new();
+        if args.create_identity_providers && !pre.missing_identity_providers.is_empty() && report.interrupted.is_none() {
+            created_idps = kcm_sink_keycloak::create_identity_providers(&client, &pre.missing_identity_providers, Some(&load.journal)).await?;
+        }
+
+        let mut update = None;
+        if args.update_existing && report.interrupted.is_none() {
+            let mut third = pipeline::prepare(&args.input, &args.mapping)?;
+            third.options.capabilities = caps;
+            let users = target::planned_users(&args.input, third)?;
+            let mut us = kcm_sink_keycloak::UpdateSettings::new(args.out.join("update-journal.ndjson"));
+            us.prune = args.prune;
+            us.resume = args.resume;
+            us.previous_journals = args.previous_journals.clone();
+            us.plan_fingerprint = fingerprint;
+            update = Some(kcm_sink_keycloak::update_existing(&client, users, &us, &bars).await?);
+        }
         drop(bars);
 
-        write_reports(&args.out, &first.summary, &report)?;
+        write_reports(&args.out, &first.summary, &report, update.as_ref(), &created_idps)?;
         let mut out = std::io::stdout().lock();
         write_summary(&mut out, &first.summary, &report)?;
+        for idp in &created_idps {
+            writeln!(
+                out,
+                "Identity provider {} ({}): {}",
+                idp.alias,
+                idp.provider_id,
+                if idp.created { "created DISABLED as a placeholder — configure and enable it" } else { "already existed" }
+            )?;
+        }
+        if let Some(u) = &update {
+            let c = &u.users;
+            writeln!(
+                out,
+                "Existing users brought in line: {} updated, {} already in line, {} unchanged since the last run, {} not found, {} failed{}",
+                c.updated,
+                c.in_line,
+                c.unchanged,
+                c.not_found,
+                c.failed,
+                if u.prune { " (with --prune)" } else { "" }
+            )?;
+        }
         writeln!(out, "Reports: {}, {}", args.out.join("apply-report.md").display(), args.out.join("plan/report.md").display())?;
         out.flush()?;
         if let Some(why) = &report.interrupted {
-            bail!("the load stopped before the end: {why}; run again with --resume to finish it");
+            if args.max_batches.is_none() {
+                bail!("the load stopped before the end: {why}; run again with --resume to finish it");
+            }
+            writeln!(out, "Stopped after --max-batches as asked; finish with --resume.")?;
         }
-        Ok(if report.users.rejected > 0 || first.summary.rejected.total > 0 {
+        if let Some(why) = update.as_ref().and_then(|u| u.interrupted.as_ref()) {
+            bail!("the update of existing users stopped before the end: {why}; run again with --resume");
+        }
+        let update_failed = update.as_ref().is_some_and(|u| u.users.failed > 0);
+        Ok(if report.users.rejected > 0 || first.summary.rejected.total > 0 || update_failed {
             Outcome::Rejections
         } else {
             Outcome::Clean
@@ -131,8 +181,14 @@ fn write_summary(out: &mut impl Write, plan: &PlanSummary, r: &ApplyReport) -> s
 }
 
 /// `apply-report.json` (every figure) and `apply-report.md` (for people).
-fn write_reports(dir: &std::path::Path, plan: &PlanSummary, r: &ApplyReport) -> anyhow::Result<()> {
-    let json = serde_json::json!({ "plan": { "records_read": plan.records_read, "users_planned": plan.users_planned, "filtered": plan.filtered.total, "rejected": plan.rejected.total }, "apply": r });
+fn write_reports(
+    dir: &std::path::Path,
+    plan: &PlanSummary,
+    r: &ApplyReport,
+    update: Option<&kcm_sink_keycloak::UpdateReport>,
+    idps: &[kcm_sink_keycloak::CreatedIdp],
+) -> anyhow::Result<()> {
+    let json = serde_json::json!({ "plan": { "records_read": plan.records_read, "users_planned": plan.users_planned, "filtered": plan.filtered.total, "rejected": plan.rejected.total }, "apply": r, "update_existing": update, "identity_providers_created": idps });
     crate::files::write_private(
         &dir.join("apply-report.json"),
         serde_json::to_string_pretty(&json)? + "\n",

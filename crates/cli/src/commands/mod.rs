@@ -2,6 +2,7 @@
 
 mod apply;
 mod check_hash;
+mod cutover;
 mod export;
 mod inspect;
 mod pipeline;
@@ -23,6 +24,17 @@ pub fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Outcome> {
             inspect::run(&args)
         }
         Command::CheckHash(args) => check_hash::run(&args),
+        Command::Rollback(args) => cutover::rollback(&args),
+        Command::Notify(mut args) => {
+            // E-mail is slow and visible to people: a low default rate unless one was given.
+            if !matches!(
+                m.value_source("rate"),
+                Some(clap::parser::ValueSource::CommandLine)
+            ) {
+                args.target.rate = kcm_sink_keycloak::DEFAULT_NOTIFY_RATE;
+            }
+            cutover::notify(&args)
+        }
         Command::Plan(mut args) => {
             let job = job::merge_input(m, &mut args.input)?;
             job::merge_mapping(m, &mut args.mapping, job.as_ref())?;

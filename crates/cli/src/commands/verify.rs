@@ -54,6 +54,13 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
                     .join(", ")
             )?;
         }
+        if !report.identity_links_not_checked.is_empty() {
+            writeln!(
+                out,
+                "Identity links not compared (the provider does not exist in the realm, so Keycloak hides them): {}",
+                report.identity_links_not_checked.iter().cloned().collect::<Vec<_>>().join(", ")
+            )?;
+        }
         writeln!(out, "Report: {}", path.display())?;
         out.flush()?;
         Ok(if report.is_clean() {
