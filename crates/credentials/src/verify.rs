@@ -29,6 +29,15 @@ pub enum VerifyError {
     },
 }
 
+/// Cost limits for checking a password here. Far above anything real systems use (Keycloak's
+/// argon2 default is 7 MiB, PBKDF2 at most a few million iterations, bcrypt cost 10–14), and
+/// low enough that a hostile or corrupted export cannot make `check-hash` allocate terabytes
+/// or run for hours.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+pub const MAX_ARGON2_ITERATIONS: u32 = 1_000;
+pub const MAX_PBKDF2_ITERATIONS: u32 = 50_000_000;
+pub const MAX_BCRYPT_COST: u32 = 20;
+
 fn malformed(hash: &PasswordHash, detail: &'static str) -> VerifyError {
     VerifyError::MalformedHash {
         algorithm: hash.algorithm_name(),
@@ -48,7 +57,10 @@ pub fn verify(
     match hash {
         PasswordHash::Bcrypt { mcf, .. } => {
             let mcf = mcf.expose().trim();
-            bcrypt_mcf_cost(mcf).map_err(|detail| malformed(hash, detail))?;
+            let cost = bcrypt_mcf_cost(mcf).map_err(|detail| malformed(hash, detail))?;
+            if cost > MAX_BCRYPT_COST {
+                return Err(malformed(hash, "bcrypt cost above 20: too costly to check"));
+            }
             // bcrypt's own error text quotes the hash, so it is replaced, not wrapped.
             bcrypt::verify(password, mcf)
                 .map_err(|_| malformed(hash, "rejected by the bcrypt decoder"))
@@ -75,6 +87,12 @@ pub fn verify(
             let stored = h.expose();
             if stored.is_empty() {
                 return Err(malformed(hash, "empty derived key"));
+            }
+            if *iterations > MAX_PBKDF2_ITERATIONS {
+                return Err(malformed(
+                    hash,
+                    "more than 50,000,000 iterations: too costly to check",
+                ));
             }
             if *iterations == 0 {
                 return Err(malformed(hash, "zero iterations"));
@@ -110,6 +128,14 @@ pub fn verify(
             } else {
                 Version::V0x10
             };
+            if parsed.memory_kib > MAX_ARGON2_MEMORY_KIB
+                || parsed.iterations > MAX_ARGON2_ITERATIONS
+            {
+                return Err(malformed(
+                    hash,
+                    "Argon2 memory above 4 GiB or more than 1,000 passes: too costly to check",
+                ));
+            }
             let params = Params::new(
                 parsed.memory_kib,
                 parsed.iterations,

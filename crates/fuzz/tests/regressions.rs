@@ -201,7 +201,6 @@ const CHILD_ENV: &str = "KCM_FUZZ_REGRESSION_CHILD";
 /// allocate them. The allocation failure aborts the process (not a catchable panic), so the
 /// check runs in a child process.
 #[test]
-#[ignore = "bug: verify() on `$argon2id$v=19$m=2147483647,...` tries to allocate 2 TiB and aborts the process (no cost bounds; PBKDF2 i=2^31-1 and bcrypt cost 31 likewise run for hours) (verify.rs); owner crate kcm-credentials"]
 fn verify_refuses_argon2_memory_it_cannot_allocate() {
     let exe = std::env::current_exe().expect("test binary");
     let out = std::process::Command::new(exe)
