@@ -20,11 +20,14 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_RATE: f64 = 20.0;
 /// Requests in flight at once (and partialImport batches in flight at once).
 pub const DEFAULT_CONCURRENCY: usize = 2;
-/// Users per partialImport request. Keycloak's own import default is 50 per transaction and the
-/// reference suggests 50–500 with sub-minute requests (§2 "Performance / batch size"); 100 keeps a
-/// request far below the 300 s transaction reaper even on pre-26.3 servers whose persistence
-/// context grows per entity, and keeps the bisect of a failing batch short (7 levels).
-pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// Users per partialImport request, chosen by measurement (BENCHMARKS.md "apply"): 250 is the
+/// smallest size that keeps a load within 5 requests per 1,000 users (4.0 measured, token
+/// refreshes included; 100 needed 10), requests stay 130–200 KiB (below nginx's 1 MiB default
+/// body limit), and at Keycloak's documented ~1 s per 50 pre-hashed users a batch takes ~5 s —
+/// far below proxy timeouts (~60 s) and the 300 s transaction reaper even on pre-26.3 servers
+/// whose persistence context grows per entity (keycloak-target.md §2, §8). Bisecting a failing
+/// batch takes 8 levels.
+pub const DEFAULT_BATCH_SIZE: usize = 250;
 /// Largest accepted batch: beyond this a single transaction risks the 300 s reaper (§2).
 pub const MAX_BATCH_SIZE: usize = 1_000;
 /// Attempts per request (first try included) for transient failures.

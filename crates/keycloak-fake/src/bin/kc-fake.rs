@@ -55,6 +55,9 @@ struct Args {
     /// Pretend an SMTP server is configured (execute-actions-email succeeds).
     #[arg(long)]
     smtp: bool,
+    /// Latency added to every Admin API request, in milliseconds (benchmarks).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         config.access_token_lifespan = Duration::from_secs(secs);
     }
     config.realms = args.realms.into_iter().map(RealmSettings::new).collect();
+    config.faults.latency = Duration::from_millis(args.latency_ms);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
