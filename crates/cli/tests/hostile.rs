@@ -318,7 +318,6 @@ fn truncated_csv_quote_never_closed() {
 /// every later row silently becomes part of one cell, and with a small file the run even
 /// exits 0 (crates/source-auth0/src/csv_users.rs; Okta's `CsvRows` tracks the quote state).
 #[test]
-#[ignore = "defect in kcm-source-auth0: an unclosed quote in the CSV swallows the rest of the file silently"]
 fn truncated_csv_quote_never_closed_auth0() {
     let dir = tempfile::tempdir().unwrap();
     let auth0 = write(
@@ -396,7 +395,6 @@ fn truncated_gzip() {
 /// The Auth0 CSV reader reports a gzip stream that ends early at line 0: the `csv` crate's
 /// I/O errors carry no position, and the reader does not fall back to the last row's line.
 #[test]
-#[ignore = "defect in kcm-source-auth0: a truncated gzip CSV is reported at line 0"]
 fn truncated_gzip_auth0_csv_names_a_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("user_id,email\n");
@@ -825,7 +823,6 @@ fn single_50_mb_csv_row_and_json_record_are_rejected_as_too_large() {
 /// Auth0's CSV reader reads a whole row (50 MB here: about 85 MB peak) before comparing it
 /// with the limit; the JSON readers and the Okta/Firebase CSV readers stay near 20 MB.
 #[test]
-#[ignore = "defect in kcm-source-auth0: a CSV row is held whole before the size check"]
 fn single_50_mb_csv_row_auth0_is_not_held_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("auth0.csv");
@@ -1088,7 +1085,6 @@ fn csv_duplicate_headers() {
 /// Auth0's CSV reader folds duplicate columns into one field and the last cell silently
 /// wins (here the user id becomes `auth0|2`); Okta's refuses such a header.
 #[test]
-#[ignore = "defect in kcm-source-auth0: duplicate CSV columns are accepted, the last cell wins"]
 fn csv_duplicate_headers_auth0() {
     let dir = tempfile::tempdir().unwrap();
     let auth0 = write(

@@ -113,25 +113,21 @@ fn known_bugs_name_existing_files() {
 }
 
 #[test]
-#[ignore = "bug: a 13/14-byte top-level key with a multi-byte char at the cut (`user_metadatä`) panics in metadata_suffix (user.rs split_at); owner crate kcm-source-auth0"]
 fn auth0_json_non_ascii_user_metadata_key() {
     run_known("auth0-json/non-ascii-key-char-boundary.bin");
 }
 
 #[test]
-#[ignore = "bug: a 13-byte key `app_metadatä` panics in metadata_suffix (user.rs split_at); owner crate kcm-source-auth0"]
 fn auth0_json_non_ascii_app_metadata_key() {
     run_known("auth0-json/non-ascii-key-char-boundary-app.bin");
 }
 
 #[test]
-#[ignore = "bug: a CSV read error (bad gzip checksum) is reported on line 0: csv::Error::Io has no position (csv_users.rs); owner crate kcm-source-auth0"]
 fn auth0_csv_read_error_has_a_line() {
     run_known("auth0-csv/gzip-crc-error-line-0.bin");
 }
 
 #[test]
-#[ignore = "bug: the `no login column` error lists every first-line cell verbatim and unbounded, so a misdetected JSON/header-less file puts credentials.password.value into the message (columns::list); owner crate kcm-source-okta"]
 fn okta_header_error_does_not_quote_a_password() {
     run_known("okta-json/header-error-quotes-password.bin");
 }
@@ -239,7 +235,6 @@ fn child_verify_huge_argon2() {
 /// A users NDJSON split by size (`split -b`) gives a chunk that starts inside a record: it is
 /// read as CSV and refused, and the refusal must not quote the password hash on that line.
 #[test]
-#[ignore = "bug: the `no user id column` error quotes up to 40 first-line cells of 60 characters, a whole bcrypt hash from a misdetected NDJSON chunk (csv_users.rs describe_columns); owner crate kcm-source-auth0"]
 fn auth0_header_error_does_not_quote_a_hash() {
     let path = regressions_dir().join("auth0-json/split-chunk-header-error-quotes-hash.bin");
     let inputs = SourceInputs {

@@ -14,6 +14,7 @@
 //! blank lines is reported at the first of them.
 
 use std::io::{self, BufRead, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kcm_model::{Attributes, Reason, RecordError, User};
@@ -81,8 +82,10 @@ enum Column {
 
 /// Streams the users of one CSV/TSV export.
 pub struct CsvUsers {
+    /// Set by [`RowGuard`] when the input ended inside an open quote.
+    ended_in_quote: Arc<AtomicBool>,
     file: Arc<str>,
-    reader: csv::Reader<CrlfToLf<Box<dyn BufRead + Send>>>,
+    reader: csv::Reader<RowGuard<CrlfToLf<Box<dyn BufRead + Send>>>>,
     columns: Vec<Column>,
     row: csv::ByteRecord,
     records: u64,
@@ -95,11 +98,16 @@ impl CsvUsers {
     pub fn open(mut input: Input, max_record_bytes: usize) -> Result<Self, SourceError> {
         let file = input.path.clone();
         let delimiter = detect_delimiter(&mut input)?;
+        let guard_state = Arc::new(AtomicBool::new(false));
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
             .flexible(false)
-            .from_reader(CrlfToLf::new(input.reader));
+            .from_reader(RowGuard::new(
+                CrlfToLf::new(input.reader),
+                max_record_bytes,
+                guard_state.clone(),
+            ));
         let header = reader
             .byte_headers()
             .map_err(|e| SourceError::UnknownFormat {
@@ -111,6 +119,25 @@ impl CsvUsers {
             .map(|h| String::from_utf8_lossy(h).trim().to_string())
             .collect();
         let columns: Vec<Column> = names.iter().map(|n| classify(n)).collect();
+        // Two columns for the same field (`user_id` and `Id`, or `email` twice) would let the
+        // last cell silently win: refuse the file and name them.
+        let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+        for (column, name) in columns.iter().zip(&names) {
+            let key = match column {
+                Column::Key { key, .. } => key.to_lowercase(),
+                Column::Attribute(a) => format!("attribute:{}", a.to_lowercase()),
+            };
+            if let Some(first) = seen.insert(key, name) {
+                return Err(SourceError::UnknownFormat {
+                    path: file.to_string(),
+                    why: format!(
+                        "the header has two columns for the same field: {} and {}",
+                        describe_columns(&[first.to_string()]),
+                        describe_columns(std::slice::from_ref(name))
+                    ),
+                });
+            }
+        }
         let has_id = columns
             .iter()
             .any(|c| matches!(c, Column::Key { key, .. } if key == "user_id"));
@@ -131,6 +158,7 @@ impl CsvUsers {
             records: 0,
             max_record_bytes,
             done: false,
+            ended_in_quote: guard_state,
         })
     }
 
@@ -203,6 +231,16 @@ impl Iterator for CsvUsers {
             }
             Ok(true) => {
                 let line = self.row.position().map_or(0, |p| p.line());
+                if self.ended_in_quote.load(Ordering::Relaxed) {
+                    // The guard saw the end of the input inside a quoted field: this last
+                    // record swallowed everything after its opening quote.
+                    self.done = true;
+                    return Some(Err(self.error(
+                        line,
+                        Reason::Truncated,
+                        "a quoted field is never closed: the file ends inside this record (truncated file, or a stray `\"`?)",
+                    )));
+                }
                 if self.row.as_slice().len() > self.max_record_bytes {
                     return Some(Err(self.error(
                         line,
@@ -216,7 +254,12 @@ impl Iterator for CsvUsers {
                 Some(self.convert(line))
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                // An I/O error (a truncated or corrupt gzip stream) carries no position: name
+                // the line the reader had reached.
+                let line = e
+                    .position()
+                    .map(|p| p.line())
+                    .unwrap_or_else(|| self.reader.position().line().max(1));
                 let shown = e.to_string();
                 Some(Err(match e.into_kind() {
                     csv::ErrorKind::UnequalLengths {
@@ -234,6 +277,92 @@ impl Iterator for CsvUsers {
                 }))
             }
         }
+    }
+}
+
+/// Bounds what one CSV row can make the `csv` crate hold, and notices an unclosed quote.
+///
+/// It tracks quoting (`""` toggles twice, so escaped quotes need no special case) and the
+/// bytes since the last row boundary (a newline outside quotes). Past `cap` bytes the rest of
+/// the row is dropped up to its boundary, so the crate sees a cut row — which the size check
+/// then rejects as too large — and reading goes on with the next row. At the end of the input
+/// inside an open quote it sets `ended_in_quote`.
+struct RowGuard<R> {
+    inner: R,
+    cap: usize,
+    /// Quote state of the input read so far.
+    in_quote: bool,
+    /// Quote state of what was passed on (differs from `in_quote` while a row is being cut).
+    emitted_in_quote: bool,
+    since_boundary: usize,
+    /// Bytes processed but not yet handed out.
+    pending: std::collections::VecDeque<u8>,
+    scratch: Vec<u8>,
+    ended_in_quote: Arc<AtomicBool>,
+}
+
+impl<R: Read> RowGuard<R> {
+    fn new(inner: R, max_record_bytes: usize, ended_in_quote: Arc<AtomicBool>) -> Self {
+        // Cells exclude separators and quotes, so let through a margin above the limit: the
+        // cut row must still measure over `max_record_bytes` to be rejected.
+        let cap = max_record_bytes.saturating_mul(2).saturating_add(4096);
+        Self {
+            inner,
+            cap,
+            in_quote: false,
+            emitted_in_quote: false,
+            since_boundary: 0,
+            pending: std::collections::VecDeque::new(),
+            scratch: vec![0; 64 * 1024],
+            ended_in_quote,
+        }
+    }
+
+    fn process(&mut self, n: usize) {
+        for i in 0..n {
+            let b = self.scratch[i];
+            if b == b'"' {
+                self.in_quote = !self.in_quote;
+            }
+            let boundary = b == b'\n' && !self.in_quote;
+            if boundary {
+                if self.since_boundary > self.cap && self.emitted_in_quote {
+                    // The cut removed the field's closing quote: close it for the parser.
+                    self.pending.push_back(b'"');
+                    self.emitted_in_quote = false;
+                }
+                self.since_boundary = 0;
+                self.pending.push_back(b);
+                continue;
+            }
+            self.since_boundary += 1;
+            if self.since_boundary <= self.cap {
+                if b == b'"' {
+                    self.emitted_in_quote = !self.emitted_in_quote;
+                }
+                self.pending.push_back(b);
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for RowGuard<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pending.is_empty() {
+            let n = self.inner.read(&mut self.scratch)?;
+            if n == 0 {
+                if self.in_quote {
+                    self.ended_in_quote.store(true, Ordering::Relaxed);
+                }
+                return Ok(0);
+            }
+            self.process(n);
+        }
+        let k = out.len().min(self.pending.len());
+        for (slot, b) in out.iter_mut().zip(self.pending.drain(..k)) {
+            *slot = b;
+        }
+        Ok(k)
     }
 }
 
@@ -381,8 +510,16 @@ fn describe_columns(names: &[String]) -> String {
         .iter()
         .take(MAX_COLUMNS_SHOWN)
         .map(|n| {
-            let short: String = n.chars().take(MAX_COLUMN_NAME_SHOWN).collect();
-            format!("`{}`", short.escape_debug())
+            // Only cells that look like column names are quoted: when a data line is taken for
+            // a header (a misdetected or cut file), its cells may hold hashes or secrets.
+            let looks_like_name = n.chars().count() <= MAX_COLUMN_NAME_SHOWN
+                && n.chars()
+                    .all(|c| c.is_alphanumeric() || " _-.[]'();,|#".contains(c));
+            if looks_like_name {
+                format!("`{}`", n.escape_debug())
+            } else {
+                format!("<{}-character value not shown>", n.chars().count())
+            }
         })
         .collect();
     if names.len() > MAX_COLUMNS_SHOWN {

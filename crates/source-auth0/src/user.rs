@@ -5,7 +5,11 @@
 //! the two formats cannot drift apart. Fields the model has a place for are mapped; every
 //! other top-level field lands in `metadata` unchanged so mapping files can reach it by path.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use kcm_model::{Diagnostic, LinkedIdentity, PasswordHash, Provenance, Reason, RecordError, User};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -35,15 +39,153 @@ const SECRET_FIELDS: &[&str] = &[
 /// Roots of nested objects that flattened keys (`user_metadata.consent.given`) fold into.
 const METADATA_ROOTS: &[&str] = &["user_metadata", "app_metadata"];
 
+/// Top-level fields read into slots of their own (see [`KnownFields`]).
+const KNOWN_FIELDS: [&str; 14] = [
+    "user_id",
+    "username",
+    "email",
+    "email_verified",
+    "given_name",
+    "family_name",
+    "name",
+    "created_at",
+    "last_login",
+    "phone_number",
+    "phone",
+    "blocked",
+    "nickname",
+    "picture",
+];
+
+fn known_index(key: &str) -> Option<usize> {
+    KNOWN_FIELDS.iter().position(|k| *k == key)
+}
+
+/// The values of the top-level fields the mapping reads directly, kept apart from the rest
+/// of the object: a JSON record is read straight into these slots, so the user's dozen common
+/// fields are never inserted into (and then removed from) the object's map. A value of the
+/// wrong type goes back into the object, where the old reader would have left it.
+#[derive(Default)]
+pub struct KnownFields([Option<Value>; KNOWN_FIELDS.len()]);
+
+impl KnownFields {
+    /// Move the known fields out of `obj`.
+    fn take_from(obj: &mut Map<String, Value>) -> Self {
+        let mut known = KnownFields::default();
+        for (slot, key) in known.0.iter_mut().zip(KNOWN_FIELDS) {
+            *slot = obj.remove(key);
+        }
+        known
+    }
+
+    fn take(&mut self, key: &str) -> Option<Value> {
+        self.0.get_mut(known_index(key)?)?.take()
+    }
+
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(known_index(key)?)?.as_ref()
+    }
+}
+
+/// One JSON user record: its known fields and the rest of the object, or a value that is not
+/// an object.
+// Lives on the stack for one record; boxing the slots would cost an allocation per user.
+#[allow(clippy::large_enum_variant)]
+pub enum UserJson {
+    Object(KnownFields, Map<String, Value>),
+    NotObject,
+}
+
+impl<'de> Deserialize<'de> for UserJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key<'a>(Cow<'a, str>);
+        impl<'de> Deserialize<'de> for Key<'de> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Key<'de>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a key")
+                    }
+                    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Borrowed(v)))
+                    }
+                    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Owned(v.to_string())))
+                    }
+                    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Owned(v)))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserJson;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a user object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserJson, A::Error> {
+                let mut known = KnownFields::default();
+                let mut rest = Map::new();
+                while let Some(Key(key)) = map.next_key()? {
+                    let value: Value = map.next_value()?;
+                    match known_index(&key).and_then(|i| known.0.get_mut(i)) {
+                        Some(slot) => *slot = Some(value),
+                        None => {
+                            rest.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(UserJson::Object(known, rest))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UserJson, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(UserJson::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<UserJson, E> {
+                Ok(UserJson::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Map one user object. `Err` only when the record cannot be a user at all (no `user_id`).
 pub fn user_from_object(
+    mut obj: Map<String, Value>,
+    provenance: Provenance,
+) -> Result<User, RecordError> {
+    let known = KnownFields::take_from(&mut obj);
+    user_from_parts(known, obj, provenance)
+}
+
+/// Map one user given as its known fields and the rest of its object.
+pub fn user_from_parts(
+    mut known: KnownFields,
     mut obj: Map<String, Value>,
     provenance: Provenance,
 ) -> Result<User, RecordError> {
     let mut diags = Vec::new();
     fold_flattened_keys(&mut obj);
 
-    let source_id = match obj.get("user_id") {
+    let source_id = match known.get("user_id") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(_)) | Some(Value::Null) | None => {
@@ -61,28 +203,31 @@ pub fn user_from_object(
             ))
         }
     };
-    obj.remove("user_id");
     let split = split_user_id(&source_id);
+    let mut f = Fields {
+        known: &mut known,
+        obj: &mut obj,
+        diags: &mut diags,
+    };
 
     let mut user = User {
-        source_id: source_id.clone(),
-        username: take_string(&mut obj, "username", &mut diags),
-        email: take_string(&mut obj, "email", &mut diags),
-        email_verified: take_bool(&mut obj, "email_verified", &mut diags),
-        first_name: take_string(&mut obj, "given_name", &mut diags),
-        last_name: take_string(&mut obj, "family_name", &mut diags),
-        display_name: take_string(&mut obj, "name", &mut diags),
-        created_at: take_timestamp(&mut obj, "created_at", &mut diags),
-        last_login_at: take_timestamp(&mut obj, "last_login", &mut diags),
+        username: f.string("username"),
+        email: f.string("email"),
+        email_verified: f.bool("email_verified"),
+        first_name: f.string("given_name"),
+        last_name: f.string("family_name"),
+        display_name: f.string("name"),
+        created_at: f.timestamp("created_at"),
+        last_login_at: f.timestamp("last_login"),
         provenance,
         ..User::default()
     };
-    user.phone = take_string(&mut obj, "phone_number", &mut diags);
+    user.phone = f.string("phone_number");
     if user.phone.is_none() {
         // Dashboard raw JSON carries a non-standard top-level `phone`.
-        user.phone = take_string(&mut obj, "phone", &mut diags);
+        user.phone = f.string("phone");
     }
-    let blocked = take_bool(&mut obj, "blocked", &mut diags).unwrap_or(false);
+    let blocked = f.bool("blocked").unwrap_or(false);
     user.enabled = !blocked;
     user.status = if blocked {
         STATUS_BLOCKED
@@ -91,8 +236,15 @@ pub fn user_from_object(
     }
     .to_string();
     for attr in ["nickname", "picture"] {
-        if let Some(v) = take_string(&mut obj, attr, &mut diags) {
+        if let Some(v) = f.string(attr) {
             user.attributes.insert(attr.to_string(), vec![v]);
+        }
+    }
+    // Known fields not taken above (the phone fallback when there is a phone number) stay
+    // in metadata, as they would have in the object.
+    for (slot, key) in known.0.iter_mut().zip(KNOWN_FIELDS).skip(1) {
+        if let Some(value) = slot.take() {
+            obj.insert(key.to_string(), value);
         }
     }
 
@@ -118,6 +270,7 @@ pub fn user_from_object(
         }
     }
 
+    user.source_id = source_id;
     user.metadata = obj;
     user.diagnostics = diags;
     Ok(user)
@@ -152,75 +305,83 @@ fn invalid(diags: &mut Vec<Diagnostic>, field: &str, what: &str, found: &Value) 
     ));
 }
 
-/// Remove and return a string field. Numbers are stringified; a value of another type stays
-/// in the object (so it reaches `metadata`) and is reported.
-fn take_string(
-    obj: &mut Map<String, Value>,
-    key: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    let value = obj.get(key)?;
-    let out = match value {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Null => None,
-        other => {
-            invalid(diags, key, "a string", other);
-            return None;
-        }
-    };
-    obj.remove(key);
-    out
+/// Where the known fields are taken from, and where a wrong-typed one goes back to.
+struct Fields<'a> {
+    known: &'a mut KnownFields,
+    obj: &'a mut Map<String, Value>,
+    diags: &'a mut Vec<Diagnostic>,
 }
 
-/// Remove and return a boolean; the strings `"true"`/`"false"` count too (older API
-/// responses and CSV exports).
-fn take_bool(obj: &mut Map<String, Value>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<bool> {
-    let value = obj.get(key)?;
-    let out = match value {
-        Value::Bool(b) => Some(*b),
-        Value::Null => None,
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
-        other => {
-            invalid(diags, key, "true or false", other);
-            return None;
-        }
-    };
-    obj.remove(key);
-    out
-}
+impl Fields<'_> {
+    /// Put back a value that is not taken: it stays in `metadata`, and is reported.
+    fn keep(&mut self, key: &str, what: &str, value: Value) {
+        invalid(self.diags, key, what, &value);
+        self.obj.insert(key.to_string(), value);
+    }
 
-/// Remove and convert an ISO-8601 timestamp (or epoch milliseconds) to epoch milliseconds.
-/// An unparsable value stays in `metadata` and is reported.
-fn take_timestamp(
-    obj: &mut Map<String, Value>,
-    key: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<i64> {
-    let value = obj.get(key)?;
-    let out = match value {
-        Value::Null => None,
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => match parse_timestamp(s) {
-            Some(ms) => Some(ms),
-            None => {
-                diags.push(Diagnostic::new(
-                    "invalid_timestamp",
-                    format!("`{key}` is not an ISO-8601 date-time; kept in metadata"),
-                ));
-                return None;
+    /// A string field (numbers are stringified); a value of another type stays in metadata
+    /// and is reported.
+    fn string(&mut self, key: &str) -> Option<String> {
+        match self.known.take(key)? {
+            Value::String(s) => Some(trimmed(s)).filter(|s| !s.is_empty()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Null => None,
+            other => {
+                self.keep(key, "a string", other);
+                None
             }
-        },
-        Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
-        other => {
-            invalid(diags, key, "an ISO-8601 date-time", other);
-            return None;
         }
-    };
-    obj.remove(key);
-    out
+    }
+
+    /// A boolean; the strings `"true"`/`"false"` count too (older API responses and CSV
+    /// exports).
+    fn bool(&mut self, key: &str) -> Option<bool> {
+        match self.known.take(key)? {
+            Value::Bool(b) => Some(b),
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            other => {
+                self.keep(key, "true or false", other);
+                None
+            }
+        }
+    }
+
+    /// An ISO-8601 timestamp (or epoch milliseconds) as epoch milliseconds. An unparsable
+    /// value stays in `metadata` and is reported.
+    fn timestamp(&mut self, key: &str) -> Option<i64> {
+        match self.known.take(key)? {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::String(s) => match parse_timestamp(&s) {
+                Some(ms) => Some(ms),
+                None => {
+                    self.diags.push(Diagnostic::new(
+                        "invalid_timestamp",
+                        format!("`{key}` is not an ISO-8601 date-time; kept in metadata"),
+                    ));
+                    self.obj.insert(key.to_string(), Value::String(s));
+                    None
+                }
+            },
+            Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            other => {
+                self.keep(key, "an ISO-8601 date-time", other);
+                None
+            }
+        }
+    }
+}
+
+/// `s` without surrounding white space, reusing its allocation when there is none.
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_string()
+    }
 }
 
 /// ISO-8601 / RFC 3339 date-time → milliseconds since the Unix epoch.
@@ -388,11 +549,11 @@ pub fn fold_flattened_keys(obj: &mut Map<String, Value>) {
 
 /// `root.rest` → `rest` when `key` starts with `root.` (case-insensitively for the root).
 fn metadata_suffix<'k>(key: &'k str, root: &str) -> Option<&'k str> {
-    let head = key.get(..root.len() + 1)?;
-    let (name, dot) = head.split_at(root.len());
-    (name.eq_ignore_ascii_case(root) && dot == ".")
-        .then(|| &key[root.len() + 1..])
-        .filter(|rest| !rest.is_empty())
+    // `get` instead of slicing or `split_at`: the key is arbitrary UTF-8 and the root's length
+    // may fall inside a multi-byte character (`user_metadatä`).
+    let name = key.get(..root.len())?;
+    let rest = key.get(root.len()..)?.strip_prefix('.')?;
+    (name.eq_ignore_ascii_case(root) && !rest.is_empty()).then_some(rest)
 }
 
 fn fold_one(obj: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), Value> {
@@ -576,5 +737,28 @@ mod tests {
         let user = user_from_object(obj, Provenance::default()).unwrap();
         assert_eq!(user.identities[0].user_id, "103547991597142817347");
         assert!(user.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn json_records_map_exactly_like_parsed_objects() {
+        let records = [
+            r#"{"user_id":" auth0|1 ","email":["a@x"],"email_verified":"yes","created_at":"soon","phone_number":"+1","phone":"+2","blocked":"TRUE","nickname":7,"name":null,"identities[0].connection":"db","user_metadata.a":1,"x":{"y":2}}"#,
+            r#"{"user_id":5,"username":"  ","given_name":"Ann","given_name":"Bea","last_login":1700000000000,"picture":{"url":"p"},"password_hash":"x","mfa_factors":[]}"#,
+            r#"{"user_id":{"no":1},"email":"e"}"#,
+            r#"{"email":"no id"}"#,
+        ];
+        for text in records {
+            let obj: Map<String, Value> = serde_json::from_str(text).unwrap();
+            let expected = user_from_object(obj, Provenance::default());
+            let Ok(UserJson::Object(known, rest)) = serde_json::from_str::<UserJson>(text) else {
+                panic!("not an object: {text}");
+            };
+            let got = user_from_parts(known, rest, Provenance::default());
+            assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{text}");
+        }
+        assert!(matches!(
+            serde_json::from_str::<UserJson>("[1, {\"a\": 2}]"),
+            Ok(UserJson::NotObject)
+        ));
     }
 }

@@ -253,12 +253,32 @@ pub(crate) fn list(headers: &[String]) -> String {
     if headers.is_empty() {
         return "(none)".into();
     }
-    headers
+    // Only cells that look like column names are quoted, and only the first few: when a data
+    // line is taken for a header (JSON misread as CSV, a header-less file), its cells may hold
+    // passwords or hashes.
+    let mut shown: Vec<String> = headers
         .iter()
-        .map(|h| format!("`{h}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .take(MAX_HEADERS_LISTED)
+        .map(|h| {
+            let looks_like_name = h.chars().count() <= MAX_HEADER_CHARS_LISTED
+                && h.chars()
+                    .all(|c| c.is_alphanumeric() || " _-.[]()#;,|'".contains(c));
+            if looks_like_name {
+                format!("`{h}`")
+            } else {
+                format!("<{}-character value not shown>", h.chars().count())
+            }
+        })
+        .collect();
+    if headers.len() > MAX_HEADERS_LISTED {
+        shown.push(format!("… ({} columns in all)", headers.len()));
+    }
+    shown.join(", ")
 }
+
+/// How many header cells an error message lists, and how long one may be to be quoted.
+const MAX_HEADERS_LISTED: usize = 30;
+const MAX_HEADER_CHARS_LISTED: usize = 60;
 
 #[cfg(test)]
 mod tests {
