@@ -172,7 +172,6 @@ fn json_cut_after_backslash_keeps_the_next_line() {
 /// undoubled inner quotes (`"Brown, Emmett "Doc""`, as in samples/firebase/users-2019.csv),
 /// the second a quoted name. Each line is one account, so two users must come out.
 #[test]
-#[ignore = "bug: after a name with undoubled quotes, a later quoted field makes the CSV reader join the following line(s) into the first record: the next account vanishes without an error (csv/lines.rs + split.rs); owner crate kcm-source-firebase"]
 fn firebase_csv_undoubled_quotes_do_not_swallow_the_next_account() {
     let path = regressions_dir().join("firebase-csv/undoubled-quote-swallows-next-record.bin");
     let inputs = SourceInputs {

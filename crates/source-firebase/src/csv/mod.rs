@@ -136,6 +136,19 @@ impl CsvUsers {
     fn record(&mut self, number: u64, text: String) -> SourceResult {
         let rec = self.assemble(number, text);
         let cut_in_quotes = rec.cut_at_end && rec.split.open_quote;
+        // A genuine multi-line display name leaves its first line far too short for any
+        // layout. If the first line fits one on its own, the lines were joined only because of
+        // a stray quote (an undoubled `"` in an old export): keep the first line alone and read
+        // the others again, so no account is swallowed silently.
+        if rec.lines.len() > 1 {
+            let single = strip_eol(&rec.lines[0].1).to_string();
+            if let Ok(resolved) = resolve(&single, split(&single, Mode::Quoted)) {
+                for (n, t) in rec.lines.into_iter().skip(1).rev() {
+                    self.pending.push_front(Line::Text { number: n, text: t });
+                }
+                return self.finish(number, resolved);
+            }
+        }
         let result = match resolve(&rec.text, rec.split) {
             Ok(resolved) => Ok(resolved),
             Err((_, message)) if rec.lines.len() > 1 => {
@@ -173,6 +186,11 @@ impl CsvUsers {
             Err(e) => Err(e),
         };
         let resolved = result.map_err(|(reason, message)| self.error(number, reason, message))?;
+        self.finish(number, resolved)
+    }
+
+    /// Turn a resolved record into a user.
+    fn finish(&mut self, number: u64, resolved: Resolved) -> SourceResult {
         let provenance = Provenance::new(self.path.clone(), number, self.record);
         let local_id = resolved.columns.first().cloned().unwrap_or_default();
         let account = account(resolved).map_err(|(reason, message)| {
