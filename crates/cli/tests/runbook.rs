@@ -6,16 +6,24 @@ use std::path::{Path, PathBuf};
 use kcm_keycloak_fake::{FakeConfig, FakeKeycloak, RealmSettings};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn script_from_runbook() -> String {
     let doc = std::fs::read_to_string(repo().join("docs/cutover.md")).unwrap();
-    let start = doc.find("<!-- runbook-script:start -->").expect("start marker");
+    let start = doc
+        .find("<!-- runbook-script:start -->")
+        .expect("start marker");
     let end = doc.find("<!-- runbook-script:end -->").expect("end marker");
     let block = &doc[start..end];
     let body = block.split_once("```bash\n").expect("bash block").1;
-    body.rsplit_once("```").expect("closing fence").0.to_string()
+    body.rsplit_once("```")
+        .expect("closing fence")
+        .0
+        .to_string()
 }
 
 #[test]
@@ -53,20 +61,32 @@ fn the_runbook_script_runs_end_to_end() {
 
     // The rehearsal was rolled back, the cutover loaded everything once, and every user who
     // must reset got exactly one e-mail.
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join("cutover/apply/apply-report.json")).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.join("cutover/apply/apply-report.json")).unwrap(),
+    )
+    .unwrap();
     let planned = report["plan"]["users_planned"].as_u64().unwrap();
-    assert_eq!(report["apply"]["users"]["added"].as_u64().unwrap(), planned, "the rehearsal left nothing behind");
+    assert_eq!(
+        report["apply"]["users"]["added"].as_u64().unwrap(),
+        planned,
+        "the rehearsal left nothing behind"
+    );
     assert_eq!(server.user_count("acme") as u64, planned);
     let eligible = server
         .realm_users("acme")
         .into_iter()
         .filter(|u| u.enabled == Some(true) && u.email.is_some())
-        .filter(|u| u.required_actions.as_ref().is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD")))
+        .filter(|u| {
+            u.required_actions
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD"))
+        })
         .count();
     assert_eq!(server.sent_emails("acme").len(), eligible);
-    let verify: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join("cutover/verify/verify-report.json")).unwrap()).unwrap();
+    let verify: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.join("cutover/verify/verify-report.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(verify["missing_count"], 0);
     assert_eq!(verify["with_differences"], 0);
 }
