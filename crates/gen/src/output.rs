@@ -22,7 +22,7 @@ enum Sink {
     Plain(BufWriter<fs_err::File>),
     // flate2 writes a zero mtime and no file name in the header, so gzip output is as
     // deterministic as the plain text.
-    Gzip(GzEncoder<BufWriter<fs_err::File>>),
+    Gzip(Box<GzEncoder<BufWriter<fs_err::File>>>),
 }
 
 /// One output file being written.
@@ -35,7 +35,7 @@ impl Output {
     pub fn create(path: &Path, gzip: bool) -> io::Result<Self> {
         let file = BufWriter::with_capacity(BUFFER_BYTES, fs_err::File::create(path)?);
         let sink = if gzip {
-            Sink::Gzip(GzEncoder::new(file, Compression::fast()))
+            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::fast())))
         } else {
             Sink::Plain(file)
         };
