@@ -12,8 +12,9 @@
 //! 4. a [`Reason::Unmatched`] error per password-hash row that no user took.
 //!
 //! Every record becomes an item or a [`RecordError`] and the stream goes on. All files are
-//! opened (and the hash export indexed) inside [`read`], so an unreadable file or an unknown
-//! format is a [`SourceError`] before anything streams.
+//! opened inside [`read`], so an unreadable file or an unknown format is a [`SourceError`]
+//! before anything streams. The hash export is indexed while the roles stream (on a thread of
+//! its own when a core is spare); the users wait for it.
 //!
 //! # Users files
 //! Any file may be gzipped (detected by magic bytes), start with a UTF-8 BOM and use CRLF.
@@ -74,13 +75,15 @@ mod user;
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use kcm_model::{Diagnostic, Reason, RecordError, SourceItem, SourceResult, User};
 use kcm_source_io::{
-    open_input, Input, JsonRecords, OpenError, ReadOptions, SourceError, SourceInputs, SourceStream,
+    have_spare_core, open_input, spawn_with, Input, JsonRecords, OpenError, ReadOptions,
+    RecordText, SourceError, SourceInputs, SourceStream,
 };
-use serde_json::Value;
 
 pub use roles::ROLES_WRAPPER_KEY;
 pub use user::{split_user_id, STATUS_ACTIVE, STATUS_BLOCKED};
@@ -119,21 +122,22 @@ pub fn read(inputs: &SourceInputs, opts: &ReadOptions) -> Result<SourceStream, S
         .as_deref()
         .map(|path| roles::RolesReader::open(path, opts))
         .transpose()?;
-    // Indexed last: it is the one long step, and every fatal problem should surface first.
-    let (hashes, hash_errors) = match hash_input {
-        Some(input) => {
-            let (index, errors) = hashes::HashIndex::build(input, opts.max_record_bytes);
-            (Some(index), errors)
-        }
-        None => (None, Vec::new()),
+    // Indexed after every file is open, so every fatal problem surfaces first. With a spare
+    // core the index is built while the roles stream; it is needed once the users start.
+    let max = opts.max_record_bytes;
+    let hashes = match hash_input {
+        None => HashBuild::Ready(None, Vec::new()),
+        Some(input) => HashBuild::start(input, max),
     };
     Ok(Box::new(Auth0Stream {
         pending: VecDeque::new(),
         roles,
-        hash_errors: hash_errors.into_iter(),
+        building: Some(hashes),
+        hash_errors: Vec::new().into_iter(),
         users: users.into_iter(),
         current: None,
-        hashes,
+        hashes: None,
+        unmatched: None,
     }))
 }
 
@@ -174,7 +178,7 @@ enum UsersReader {
         records: JsonRecords,
         file: Arc<str>,
     },
-    Csv(csv_users::CsvUsers),
+    Csv(Box<csv_users::CsvUsers>),
 }
 
 impl UsersReader {
@@ -188,11 +192,24 @@ impl UsersReader {
                     file,
                 })
             }
-            Some(_) => Ok(UsersReader::Csv(csv_users::CsvUsers::open(
+            Some(_) => Ok(UsersReader::Csv(Box::new(csv_users::CsvUsers::open(
                 input,
                 opts.max_record_bytes,
-            )?)),
+            )?))),
         }
+    }
+}
+
+/// One JSON user record → a user.
+fn json_user(text: &RecordText<'_>, file: &Arc<str>) -> Result<User, RecordError> {
+    let provenance = text.provenance(file);
+    match text.parse::<user::UserJson>(file)? {
+        user::UserJson::Object(known, rest) => user::user_from_parts(known, rest, provenance),
+        user::UserJson::NotObject => Err(RecordError::new(
+            provenance,
+            Reason::InvalidField,
+            "expected a user object",
+        )),
     }
 }
 
@@ -202,17 +219,56 @@ impl Iterator for UsersReader {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             UsersReader::Csv(rows) => rows.next(),
-            UsersReader::Json { records, file } => Some(records.next()?.and_then(|raw| {
-                let provenance = raw.provenance(file);
-                match raw.parse::<Value>(file)? {
-                    Value::Object(obj) => user::user_from_object(obj, provenance),
-                    _ => Err(RecordError::new(
-                        provenance,
-                        Reason::InvalidField,
-                        "expected a user object",
-                    )),
-                }
-            })),
+            UsersReader::Json { records, file } => Some(
+                records
+                    .next_text()?
+                    .and_then(|(_, text)| json_user(&text, file)),
+            ),
+        }
+    }
+}
+
+/// The password-hash index, being built or built.
+enum HashBuild {
+    Ready(Option<Box<hashes::HashIndex>>, Vec<RecordError>),
+    Running {
+        result: Receiver<(Box<hashes::HashIndex>, Vec<RecordError>)>,
+        thread: JoinHandle<()>,
+    },
+}
+
+impl HashBuild {
+    /// Build on a thread of its own when a core is spare, else now.
+    fn start(input: Input, max: usize) -> Self {
+        if !have_spare_core() {
+            let (index, errors) = hashes::HashIndex::build(input, max);
+            return HashBuild::Ready(Some(Box::new(index)), errors);
+        }
+        let (tx, result) = mpsc::sync_channel(1);
+        match spawn_with("kcm-hash-index", input, move |input| {
+            // The receiver is gone only if the stream was dropped unread.
+            let (index, errors) = hashes::HashIndex::build(input, max);
+            let _ = tx.send((Box::new(index), errors));
+        }) {
+            Ok(thread) => HashBuild::Running { result, thread },
+            Err(input) => {
+                let (index, errors) = hashes::HashIndex::build(input, max);
+                HashBuild::Ready(Some(Box::new(index)), errors)
+            }
+        }
+    }
+
+    /// Wait for the index. A panic while building is re-raised here.
+    fn finish(self) -> (Option<Box<hashes::HashIndex>>, Vec<RecordError>) {
+        match self {
+            HashBuild::Ready(index, errors) => (index, errors),
+            HashBuild::Running { result, thread } => match result.recv() {
+                Ok((index, errors)) => (Some(index), errors),
+                Err(_) => match thread.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => (None, Vec::new()),
+                },
+            },
         }
     }
 }
@@ -221,10 +277,14 @@ impl Iterator for UsersReader {
 struct Auth0Stream {
     pending: VecDeque<SourceResult>,
     roles: Option<roles::RolesReader>,
+    /// Taken once the roles are out.
+    building: Option<HashBuild>,
     hash_errors: std::vec::IntoIter<RecordError>,
     users: std::vec::IntoIter<UsersReader>,
     current: Option<UsersReader>,
-    hashes: Option<hashes::HashIndex>,
+    hashes: Option<Box<hashes::HashIndex>>,
+    /// The hash rows no user took, reported one by one at the end.
+    unmatched: Option<hashes::Unmatched>,
 }
 
 impl Auth0Stream {
@@ -264,6 +324,11 @@ impl Iterator for Auth0Stream {
                 }
                 continue;
             }
+            if let Some(building) = self.building.take() {
+                let (index, errors) = building.finish();
+                self.hashes = index;
+                self.hash_errors = errors.into_iter();
+            }
             if let Some(e) = self.hash_errors.next() {
                 return Some(Err(e));
             }
@@ -280,12 +345,10 @@ impl Iterator for Auth0Stream {
                     }
                 }
             }
-            let index = self.hashes.take()?;
-            self.pending
-                .extend(index.into_unmatched().into_iter().map(Err));
-            if self.pending.is_empty() {
-                return None;
+            if let Some(index) = self.hashes.take() {
+                self.unmatched = Some((*index).into_unmatched());
             }
+            return self.unmatched.as_mut()?.next().map(Err);
         }
     }
 }

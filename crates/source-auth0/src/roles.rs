@@ -3,9 +3,13 @@
 //! Roles are not part of Auth0's user export; they come from `GET /api/v2/roles` plus
 //! `GET /api/v2/roles/{id}/users`, collected into one file (shape in the crate docs), or from
 //! the Authorization Extension's own export (`{configuration, groups, roles, permissions}`).
-//! Core RBAC files are streamed record by record. Extension exports are small
-//! administrator-made configurations whose groups refer to each other by id (`nested`), so
-//! they are read whole before anything is emitted.
+//! Core RBAC files are streamed record by record, and a role's `users` (or `members`) array
+//! element by element, so a role with a million members neither needs a huge record size
+//! limit nor sits in memory as one JSON value: its head (`id`, `name`, `description`) is read
+//! first, the [`Role`] emitted, then one membership per element. Keys after the array only
+//! matter when the name comes after it; the members are then held until the name is known.
+//! Extension exports are small administrator-made configurations whose groups refer to each
+//! other by id (`nested`), so they are read whole before anything is emitted.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -15,7 +19,9 @@ use kcm_model::{
     Group, MemberRef, Membership, MembershipKind, Provenance, Reason, RecordError, Role,
     SourceItem, SourceResult,
 };
-use kcm_source_io::{open_input, JsonRecords, RawRecord, ReadOptions, SourceError};
+use kcm_source_io::{
+    open_input, JsonRecords, Piece, RawRecord, ReadOptions, RecordText, SourceError,
+};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -27,14 +33,45 @@ pub const ROLES_WRAPPER_KEY: &str = "roles";
 const GROUPS_WRAPPER_KEY: &str = "groups";
 /// Top-level keys that only the Authorization Extension export has.
 const EXTENSION_KEYS: &[&str] = &["groups", "configuration", "permissions"];
+/// Keys of a role's member list, streamed element by element (the first one present).
+const MEMBER_KEYS: &[&str] = &["users", "members"];
 
 /// Items of a roles file, produced on demand.
 pub enum RolesReader {
     Stream {
-        records: JsonRecords,
+        records: Box<JsonRecords>,
         file: Arc<str>,
+        /// The role whose member list is being streamed.
+        open: Option<OpenRole>,
     },
     Ready(std::vec::IntoIter<SourceResult>),
+}
+
+/// A Core RBAC role read up to its member list.
+pub struct OpenRole {
+    record: u64,
+    provenance: Provenance,
+    state: OpenState,
+}
+
+enum OpenState {
+    /// The role was emitted; members follow it directly.
+    Emitted { name: String },
+    /// No name before the member list: members wait for the rest of the object.
+    Waiting {
+        head: Map<String, Value>,
+        held: Vec<Held>,
+    },
+    /// The head was rejected: the rest of the record is dropped.
+    Rejected,
+}
+
+/// A member seen before its role's name.
+enum Held {
+    Member(MemberRef),
+    /// `users[index]` is not a usable entry.
+    Bad(u64),
+    Error(RecordError),
 }
 
 impl RolesReader {
@@ -53,8 +90,12 @@ impl RolesReader {
         }
         let file = input.path.clone();
         Ok(RolesReader::Stream {
-            records: JsonRecords::new(input, &[ROLES_WRAPPER_KEY], opts.max_record_bytes),
+            records: Box::new(
+                JsonRecords::new(input, &[ROLES_WRAPPER_KEY], opts.max_record_bytes)
+                    .split_arrays(MEMBER_KEYS),
+            ),
             file,
+            open: None,
         })
     }
 
@@ -68,18 +109,179 @@ impl RolesReader {
                 }
                 None => false,
             },
-            RolesReader::Stream { records, file } => match records.next() {
+            RolesReader::Stream {
+                records,
+                file,
+                open,
+            } => match records.next_text() {
                 None => false,
                 Some(Err(e)) => {
-                    out.push_back(Err(e));
+                    let same = open
+                        .as_ref()
+                        .is_some_and(|o| o.record == e.provenance.record);
+                    // After an error, a split record either goes on (the error was one
+                    // element's) or has ended (the error stands for the rest of it).
+                    let ended = same && !records.in_split_record();
+                    match open.as_mut() {
+                        Some(role) if same => match &mut role.state {
+                            // The role already has its one error.
+                            OpenState::Rejected => {}
+                            OpenState::Waiting { held, .. } if !ended => held.push(Held::Error(e)),
+                            // A waiting role that broke off is dropped whole, held members
+                            // included: this error is all that is left of it.
+                            _ => out.push_back(Err(e)),
+                        },
+                        _ => out.push_back(Err(e)),
+                    }
+                    if ended {
+                        *open = None;
+                    }
                     true
                 }
-                Some(Ok(raw)) => {
-                    rbac_role(&raw, file, out);
+                Some(Ok((piece, text))) => {
+                    // A new record after an open one means the open one broke off (its
+                    // error is already out): what it held is dropped with it.
+                    if open.as_ref().is_some_and(|o| o.record != text.record) {
+                        *open = None;
+                    }
+                    match piece {
+                        Piece::Whole => rbac_role(&text.to_raw(), file, out),
+                        Piece::Head => *open = Some(open_role(&text, file, out)),
+                        Piece::Element { index } => {
+                            if let Some(role) = open {
+                                role_member(role, &text, index, out);
+                            }
+                        }
+                        Piece::Tail => {
+                            if let Some(role) = open.take() {
+                                close_role(role, &text, file, out);
+                            }
+                        }
+                    }
                     true
                 }
             },
         }
+    }
+}
+
+/// The head of a split role: emit the role if it has a name, else wait for the tail.
+fn open_role(text: &RecordText<'_>, file: &Arc<str>, out: &mut VecDeque<SourceResult>) -> OpenRole {
+    let provenance = text.provenance(file);
+    let state = match text.parse::<Map<String, Value>>(file) {
+        Err(e) => {
+            out.push_back(Err(e));
+            OpenState::Rejected
+        }
+        Ok(head) => match role_item(&head, &provenance) {
+            Ok(role) => {
+                let name = role.name.clone();
+                out.push_back(Ok(SourceItem::Role(role)));
+                OpenState::Emitted { name }
+            }
+            Err(_) => OpenState::Waiting {
+                head,
+                held: Vec::new(),
+            },
+        },
+    };
+    OpenRole {
+        record: text.record,
+        provenance,
+        state,
+    }
+}
+
+/// One element of a role's member list.
+fn role_member(
+    role: &mut OpenRole,
+    text: &RecordText<'_>,
+    index: u64,
+    out: &mut VecDeque<SourceResult>,
+) {
+    let member = match serde_json::from_str::<Value>(text.text) {
+        Ok(entry) => member_ref(entry),
+        // The scanner has checked the element's structure; what is left is a bad literal.
+        Err(_) => None,
+    };
+    match &mut role.state {
+        OpenState::Emitted { name } => {
+            out.push_back(membership(name, member, index, &role.provenance))
+        }
+        OpenState::Waiting { held, .. } => held.push(member.map_or(Held::Bad(index), Held::Member)),
+        OpenState::Rejected => {}
+    }
+}
+
+/// The tail of a split role: a waiting role gets its name (or its error) now.
+fn close_role(
+    role: OpenRole,
+    text: &RecordText<'_>,
+    file: &Arc<str>,
+    out: &mut VecDeque<SourceResult>,
+) {
+    let OpenState::Waiting { mut head, held } = role.state else {
+        return;
+    };
+    match text.parse::<Map<String, Value>>(file) {
+        Ok(tail) => head.extend(tail),
+        Err(e) => return out.push_back(Err(e)),
+    }
+    let role_item = match role_item(&head, &role.provenance) {
+        Ok(role_item) => role_item,
+        Err(e) => return out.push_back(Err(e)),
+    };
+    let name = role_item.name.clone();
+    out.push_back(Ok(SourceItem::Role(role_item)));
+    for item in held {
+        out.push_back(match item {
+            Held::Member(member) => membership(&name, Some(member), 0, &role.provenance),
+            Held::Bad(index) => membership(&name, None, index, &role.provenance),
+            Held::Error(e) => Err(e),
+        });
+    }
+}
+
+/// A member entry: a user-id string, or a `GET /roles/{id}/users` object (`user_id`, else
+/// `email`).
+fn member_ref(entry: Value) -> Option<MemberRef> {
+    match entry {
+        Value::String(id) if !id.trim().is_empty() => Some(MemberRef::Id(trimmed(id))),
+        Value::Object(o) => text(&o, "user_id")
+            .map(MemberRef::Id)
+            .or_else(|| text(&o, "email").map(MemberRef::Email)),
+        _ => None,
+    }
+}
+
+/// `s` without surrounding white space, reusing its allocation when there is none.
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_string()
+    }
+}
+
+/// The membership for entry `index` of role `name`, or the error for an unusable entry.
+fn membership(
+    name: &str,
+    member: Option<MemberRef>,
+    index: u64,
+    provenance: &Provenance,
+) -> SourceResult {
+    match member {
+        Some(member) => Ok(SourceItem::Membership(Membership {
+            kind: MembershipKind::Role,
+            name: name.to_string(),
+            member,
+            provenance: provenance.clone(),
+        })),
+        None => Err(RecordError::new(
+            provenance.clone(),
+            Reason::InvalidField,
+            format!("role `{name}`: users[{index}] is neither a user id nor an object with `user_id` or `email`"),
+        )),
     }
 }
 
@@ -185,28 +387,12 @@ fn rbac_role(raw: &RawRecord, file: &Arc<str>, out: &mut VecDeque<SourceResult>)
         }
     };
     for (i, entry) in members.iter().enumerate() {
-        let member = match entry {
-            Value::String(id) if !id.trim().is_empty() => {
-                Some(MemberRef::Id(id.trim().to_string()))
-            }
-            Value::Object(o) => text(o, "user_id")
-                .map(MemberRef::Id)
-                .or_else(|| text(o, "email").map(MemberRef::Email)),
-            _ => None,
-        };
-        out.push_back(match member {
-            Some(member) => Ok(SourceItem::Membership(Membership {
-                kind: MembershipKind::Role,
-                name: name.clone(),
-                member,
-                provenance: prov.clone(),
-            })),
-            None => Err(RecordError::new(
-                prov.clone(),
-                Reason::InvalidField,
-                format!("role `{name}`: users[{i}] is neither a user id nor an object with `user_id` or `email`"),
-            )),
-        });
+        out.push_back(membership(
+            &name,
+            member_ref(entry.clone()),
+            i as u64,
+            &prov,
+        ));
     }
 }
 

@@ -184,3 +184,70 @@ fn the_documented_authorization_extension_fixture_parses() {
     });
     assert_eq!(trainers.and_then(|g| g.parent.as_deref()), Some("HR"));
 }
+
+#[test]
+fn a_role_with_more_members_than_the_record_limit_streams_with_the_default_limit() {
+    let mut text = String::from("{\"roles\": [\n{\"id\": \"rol_big\", \"name\": \"viewer\", \"description\": \"All\", \"users\": [\n");
+    let members = 60_000;
+    for i in 0..members {
+        text.push_str(&format!("\"auth0|{i:024x}\",\n"));
+    }
+    text.push_str("{\"user_id\": \"auth0|u1\"}\n]},\n{\"id\": \"rol_small\", \"name\": \"admin\", \"users\": [\"auth0|u1\"]}\n]}\n");
+    assert!(text.len() > kcm_source_io::DEFAULT_MAX_RECORD_BYTES);
+    let items = run_roles(&text);
+    assert!(errors(&items).is_empty(), "{:?}", errors(&items).first());
+    assert_eq!(roles(&items).len(), 2);
+    assert_eq!(roles(&items)[0].description.as_deref(), Some("All"));
+    let m = memberships(&items);
+    assert_eq!(m.len(), members + 2);
+    assert_eq!(m[0].member, MemberRef::Id(format!("auth0|{:024x}", 0)));
+    assert_eq!((m[0].name.as_str(), m[0].provenance.line), ("viewer", 2));
+    assert_eq!(
+        (m[members + 1].name.as_str(), m[members + 1].provenance.line),
+        ("admin", members as u64 + 5)
+    );
+    assert_eq!(&shape(&items)[..3], "RMM");
+}
+
+#[test]
+fn members_before_the_role_name_wait_for_it() {
+    let items = run_roles(
+        "{\"users\": [\"auth0|a\", 7, {\"email\": \"b@x.io\"}], \"id\": \"rol_1\", \"name\": \"late\"}\n\
+         {\"users\": [\"auth0|c\"], \"id\": \"rol_2\"}\n\
+         {\"name\": \"ok\", \"users\": [\"auth0|d\"]}\n",
+    );
+    assert_eq!(shape(&items), "RMEMERMU");
+    assert_eq!(roles(&items)[0].source_id.as_deref(), Some("rol_1"));
+    let m = memberships(&items);
+    assert_eq!(
+        (m[1].name.as_str(), &m[1].member),
+        ("late", &MemberRef::Email("b@x.io".into()))
+    );
+    let e = errors(&items);
+    assert!(
+        e[0].message.contains("role `late`: users[1]"),
+        "{}",
+        e[0].message
+    );
+    assert_eq!(
+        (e[1].reason, e[1].source_id.as_deref(), e[1].provenance.line),
+        (Reason::MissingField, Some("rol_2"), 2)
+    );
+}
+
+#[test]
+fn a_role_cut_inside_its_member_list_keeps_what_was_read_and_the_next_role_is_read() {
+    let items = run_roles(
+        "{\"name\": \"a\", \"users\": [\"auth0|1\", \"auth0|2\n\
+         {\"name\": \"b\", \"users\": [\"auth0|3\"]}\n\
+         {\"users\": [\"auth0|4\", \"auth0|5\n",
+    );
+    // Role a, its first member, one error for the rest of it; role b; the nameless cut role
+    // is one error and nothing else.
+    assert_eq!(shape(&items), "RMERMEU");
+    let reasons: Vec<_> = errors(&items)
+        .iter()
+        .map(|e| (e.reason, e.provenance.line))
+        .collect();
+    assert_eq!(reasons, [(Reason::Malformed, 1), (Reason::Malformed, 3)]);
+}

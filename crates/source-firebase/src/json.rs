@@ -5,16 +5,106 @@
 //! Records are streamed by [`JsonRecords`]; each one is picked apart field by field so a
 //! wrongly typed field names itself in the error.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 use kcm_model::{Diagnostic, Reason, RecordError, SourceItem, SourceResult};
-use kcm_source_io::{record_error, Input, JsonRecords, RawRecord};
+use kcm_source_io::{record_error, Input, JsonRecords, RecordText};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::account::{codes, identity, non_empty, parse_millis, Account, CustomAttributes};
 
 /// Key of the users array in both the CLI and the emulator/raw API shapes.
 const WRAPPER_KEYS: [&str; 1] = ["users"];
+
+/// Account fields read into slots of their own rather than into the record's map: a record
+/// is read straight into them, so a million accounts do not each insert a dozen keys into a
+/// map only to remove them again.
+const KNOWN_FIELDS: [&str; 14] = [
+    "localId",
+    "email",
+    "emailVerified",
+    "passwordHash",
+    "salt",
+    "displayName",
+    "photoUrl",
+    "createdAt",
+    "phoneNumber",
+    "disabled",
+    "lastSignedInAt",
+    "lastLoginAt",
+    "customAttributes",
+    "providerUserInfo",
+];
+
+/// One account record: the known fields (a slot is `Some` when the key is present, `null`
+/// included) and every other key.
+struct Record {
+    known: [Option<Value>; KNOWN_FIELDS.len()],
+    rest: Map<String, Value>,
+}
+
+impl Record {
+    /// Remove a known field, as `Map::remove` would.
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        let i = KNOWN_FIELDS.iter().position(|k| *k == key)?;
+        self.known.get_mut(i)?.take()
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key<'a>(Cow<'a, str>);
+        impl<'de> Deserialize<'de> for Key<'de> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Key<'de>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a key")
+                    }
+                    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Borrowed(v)))
+                    }
+                    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Owned(v.to_string())))
+                    }
+                    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Owned(v)))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Record;
+            // The wording `Map` itself uses, so a record that is not an object reads the same.
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+                let mut record = Record {
+                    known: Default::default(),
+                    rest: Map::new(),
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    let value: Value = map.next_value()?;
+                    match KNOWN_FIELDS.iter().position(|k| *k == key) {
+                        Some(i) => record.known[i] = Some(value),
+                        None => {
+                            record.rest.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(record)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
 
 /// Top-level keys of a download-account response. An object made only of these (an emulator
 /// export of an empty project has no `users` key at all) is the wrapper, not an account.
@@ -41,8 +131,8 @@ impl Iterator for JsonUsers {
 
     fn next(&mut self) -> Option<SourceResult> {
         loop {
-            let raw = match self.records.next()? {
-                Ok(raw) => raw,
+            let raw = match self.records.next_text()? {
+                Ok((_, raw)) => raw,
                 Err(e) => return Some(Err(e)),
             };
             match convert(&raw, &self.path) {
@@ -58,8 +148,8 @@ impl Iterator for JsonUsers {
 /// record's place by the caller.
 type FieldError = (Reason, String);
 
-fn convert(raw: &RawRecord, path: &Arc<str>) -> Result<Option<SourceItem>, RecordError> {
-    let mut obj: Map<String, Value> = raw.parse(path)?;
+fn convert(raw: &RecordText<'_>, path: &Arc<str>) -> Result<Option<SourceItem>, RecordError> {
+    let mut obj: Record = raw.parse(path)?;
     if is_empty_response(&obj) {
         return Ok(None);
     }
@@ -75,16 +165,20 @@ fn convert(raw: &RawRecord, path: &Arc<str>) -> Result<Option<SourceItem>, Recor
 
 /// A download-account response without accounts: only response keys, and no `users` array
 /// with anything in it (JsonRecords hands over a wrapper whose `users` is not an array).
-fn is_empty_response(obj: &Map<String, Value>) -> bool {
-    let users_empty = match obj.get("users") {
+fn is_empty_response(obj: &Record) -> bool {
+    let users_empty = match obj.rest.get("users") {
         None | Some(Value::Null) => true,
         Some(Value::Array(a)) => a.is_empty(),
         Some(_) => false,
     };
-    !obj.is_empty() && users_empty && obj.keys().all(|k| RESPONSE_KEYS.contains(&k.as_str()))
+    // No response key is an account field, so any account field present rules it out.
+    obj.known.iter().all(Option::is_none)
+        && !obj.rest.is_empty()
+        && users_empty
+        && obj.rest.keys().all(|k| RESPONSE_KEYS.contains(&k.as_str()))
 }
 
-fn take_id(obj: &mut Map<String, Value>) -> Result<String, FieldError> {
+fn take_id(obj: &mut Record) -> Result<String, FieldError> {
     match obj.remove("localId") {
         None | Some(Value::Null) => Err((Reason::MissingField, "`localId` is missing".into())),
         Some(Value::String(s)) if s.trim().is_empty() => {
@@ -95,7 +189,7 @@ fn take_id(obj: &mut Map<String, Value>) -> Result<String, FieldError> {
     }
 }
 
-fn read_account(local_id: String, mut obj: Map<String, Value>) -> Result<Account, FieldError> {
+fn read_account(local_id: String, mut obj: Record) -> Result<Account, FieldError> {
     let mut account = Account {
         local_id,
         email: take_str(&mut obj, "email")?,
@@ -144,7 +238,7 @@ fn read_account(local_id: String, mut obj: Map<String, Value>) -> Result<Account
     }
     // Everything else (mfaInfo, tenantId, emulator-only keys such as passwordUpdatedAt,
     // validSince, lastRefreshAt) stays available to the mapping by its source name.
-    account.metadata = obj;
+    account.metadata = obj.rest;
     Ok(account)
 }
 
@@ -170,7 +264,7 @@ fn provider_entry(entry: &Value) -> Result<Option<kcm_model::LinkedIdentity>, St
     Ok(identity(provider, &raw_id, email))
 }
 
-fn take_str(obj: &mut Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+fn take_str(obj: &mut Record, key: &str) -> Result<Option<String>, FieldError> {
     match obj.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(non_empty(s)),
@@ -178,7 +272,7 @@ fn take_str(obj: &mut Map<String, Value>, key: &str) -> Result<Option<String>, F
     }
 }
 
-fn take_bool(obj: &mut Map<String, Value>, key: &str) -> Result<Option<bool>, FieldError> {
+fn take_bool(obj: &mut Record, key: &str) -> Result<Option<bool>, FieldError> {
     match obj.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
@@ -189,7 +283,7 @@ fn take_bool(obj: &mut Map<String, Value>, key: &str) -> Result<Option<bool>, Fi
 }
 
 /// Epoch milliseconds: the exports write strings of digits; numbers are tolerated.
-fn take_millis(obj: &mut Map<String, Value>, key: &str) -> Result<Option<i64>, FieldError> {
+fn take_millis(obj: &mut Record, key: &str) -> Result<Option<i64>, FieldError> {
     match obj.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -232,5 +326,54 @@ fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert_text(text: &str) -> Result<Option<SourceItem>, RecordError> {
+        let raw = RecordText {
+            text,
+            line: 3,
+            record: 2,
+        };
+        convert(&raw, &Arc::from("users.json"))
+    }
+
+    #[test]
+    fn records_are_read_like_maps() {
+        // Not an object: the same message a map would give.
+        let err = convert_text("[1]").unwrap_err();
+        assert_eq!(err.reason, Reason::InvalidField);
+        assert!(
+            err.message
+                .starts_with("invalid type: sequence, expected a map"),
+            "{}",
+            err.message
+        );
+        // Only response keys: an empty download-account response, not an account.
+        assert!(convert_text(r#"{"kind": "x", "users": []}"#)
+            .unwrap()
+            .is_none());
+        // An account field, even null, makes it an account (without an id here).
+        let err = convert_text(r#"{"kind": "x", "email": null}"#).unwrap_err();
+        assert_eq!(
+            (err.reason, err.message.as_str()),
+            (Reason::MissingField, "`localId` is missing")
+        );
+        // A repeated key counts by its last value; unknown keys reach metadata.
+        let item =
+            convert_text(r#"{"localId": "a", "email": "x@y", "email": "z@y", "tenantId": "t"}"#);
+        let Ok(Some(SourceItem::User(user))) = item else {
+            panic!("{item:?}");
+        };
+        assert_eq!(user.email.as_deref(), Some("z@y"));
+        assert_eq!(
+            user.metadata.get("tenantId"),
+            Some(&Value::String("t".into()))
+        );
+        assert_eq!(user.provenance.line, 3);
     }
 }

@@ -7,16 +7,43 @@
 //! escapes, nesting), so memory holds one record at a time and a broken record does not stop
 //! the rest: the scanner reports it and resynchronises on the next line that starts a record.
 //! Each record is parsed by `serde_json` afterwards ([`RawRecord::parse`]).
+//!
+//! The scanner works on whole runs of the read buffer rather than byte by byte: string bodies
+//! are skipped with `memchr` and structure with a byte table, because at millions of records
+//! this loop is a large share of a run's time.
+//!
+//! Records that hold one huge array (an Auth0 role listing every member) can be split:
+//! [`JsonRecords::split_arrays`] names the keys whose array value is handed over element by
+//! element ([`Piece`]), so the record size limit applies to each element, not to the role.
 
 use std::io::{self, Read};
 use std::sync::Arc;
 
 use kcm_model::{Provenance, Reason, RecordError};
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned};
 
+use crate::pipeline::{read_ahead, ReadAhead};
 use crate::{io_reason, record_error, Input};
 
+/// Size of the read buffer. At least the `BufReader` capacity of [`crate::open_input`], so
+/// reads bypass that reader's own buffer instead of copying through it.
 const CHUNK: usize = 256 * 1024;
+
+/// Bytes of a string looked at one by one before a vectorised search takes over.
+const SHORT_STRING: usize = 24;
+
+/// Bytes that end a run of uninteresting bytes inside an object or array: string and
+/// bracket delimiters, and line breaks (counted for line numbers).
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
 
 /// The text of one record with its place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,17 +56,55 @@ pub struct RawRecord {
 }
 
 impl RawRecord {
+    /// A borrowed view of this record.
+    pub fn as_text(&self) -> RecordText<'_> {
+        RecordText {
+            text: &self.text,
+            line: self.line,
+            record: self.record,
+        }
+    }
+
     pub fn provenance(&self, file: &Arc<str>) -> Provenance {
         Provenance::new(file.clone(), self.line, self.record)
     }
 
     /// Parse the record; errors name the absolute line in the file.
     pub fn parse<T: DeserializeOwned>(&self, file: &Arc<str>) -> Result<T, RecordError> {
-        serde_json::from_str(&self.text).map_err(|e| self.serde_error(file, &e))
+        self.as_text().parse(file)
     }
 
     /// Turn a `serde_json` error about this record's text into a [`RecordError`] whose line
     /// is absolute in the file.
+    pub fn serde_error(&self, file: &Arc<str>, e: &serde_json::Error) -> RecordError {
+        self.as_text().serde_error(file, e)
+    }
+}
+
+/// The text of one record (or [`Piece`] of one) borrowed from the reader's buffer, valid
+/// until the next call to [`JsonRecords::next_text`]. Parsing it into types that borrow
+/// (`&str`, `Cow<str>`) avoids an allocation per field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordText<'a> {
+    pub text: &'a str,
+    /// 1-based line where the text starts.
+    pub line: u64,
+    /// 1-based record number within the file (pieces share their record's number).
+    pub record: u64,
+}
+
+impl<'a> RecordText<'a> {
+    pub fn provenance(&self, file: &Arc<str>) -> Provenance {
+        Provenance::new(file.clone(), self.line, self.record)
+    }
+
+    /// Parse the text; errors name the absolute line in the file.
+    pub fn parse<T: Deserialize<'a>>(&self, file: &Arc<str>) -> Result<T, RecordError> {
+        serde_json::from_str(self.text).map_err(|e| self.serde_error(file, &e))
+    }
+
+    /// Turn a `serde_json` error about this text into a [`RecordError`] whose line is
+    /// absolute in the file.
     pub fn serde_error(&self, file: &Arc<str>, e: &serde_json::Error) -> RecordError {
         let line = self.line + (e.line().max(1) as u64) - 1;
         let reason = match e.classify() {
@@ -60,6 +125,34 @@ impl RawRecord {
             format!("{msg} (column {})", e.column()),
         )
     }
+
+    pub fn to_raw(&self) -> RawRecord {
+        RawRecord {
+            text: self.text.to_string(),
+            line: self.line,
+            record: self.record,
+        }
+    }
+}
+
+/// Which part of a record a text is. Without [`JsonRecords::split_arrays`] every text is a
+/// [`Piece::Whole`] record.
+///
+/// A split record comes as one [`Piece::Head`], its array's [`Piece::Element`]s, then one
+/// [`Piece::Tail`]. A record-level failure after the head (broken structure, truncation)
+/// ends the record with one error instead of the remaining pieces; an element that is too
+/// large or not UTF-8 is an error of its own and the record goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// A whole record.
+    Whole,
+    /// The members of an object before its split array, as an object (`{"id": …, "name": …}`).
+    Head,
+    /// One element of the split array; `index` counts from 0. Its line is the element's own.
+    Element { index: u64 },
+    /// The members after the split array, as an object (often `{}`); ends the record. Its
+    /// line is that of the array's closing `]`.
+    Tail,
 }
 
 /// Why the lexical scanner gave up on a record.
@@ -87,32 +180,249 @@ enum State {
     },
     /// The records array of a wrapper object has closed; skip the wrapper's other keys.
     WrapperRest,
+    /// Inside a split array, before an element.
+    SplitElement,
+    /// Inside a split array, after an element.
+    SplitAfter,
+    /// The split array has closed; the record's remaining members are next.
+    SplitRest,
     Done,
 }
 
-/// Bytes captured for the current record, bounded by the maximum record size.
+/// The record whose array is being split.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    /// Where the record starts.
+    line: u64,
+    record: u64,
+    /// Whether the record is a top-level value (NDJSON rules for line breaks apply).
+    strict: bool,
+    /// The state to return to once the record is done.
+    resume: State,
+    /// Index of the next element.
+    index: u64,
+    /// Set when the head was rejected: the rest of the record is read but not handed out.
+    skip: bool,
+}
+
+/// How scanning an object ended.
+enum ObjectEnd {
+    /// The closing `}` was consumed: a complete record.
+    Record,
+    /// A wrapper key with an array value is next (the `[` not yet consumed).
+    Wrapper,
+    /// A split key with an array value is next (the `[` not yet consumed); the key's
+    /// opening quote is at `key_start` in the capture.
+    Split { key_start: usize },
+}
+
+/// What one scanning step produced.
+enum Next {
+    /// A piece whose bytes are in the capture buffer.
+    Piece(Piece, u64, u64),
+    Fail(RecordError),
+}
+
+/// Bytes captured for the current record, bounded by the maximum record size. Bytes read
+/// while capturing stay in the read buffer (from `start`) until the buffer is refilled or
+/// the capture stops, and are then copied in one go: copying run by run costs more than
+/// the scanning.
 struct Capture {
     buf: Vec<u8>,
     max: usize,
     overflow: bool,
     on: bool,
+    /// Where the bytes not yet copied start in the read buffer.
+    start: usize,
 }
 
-impl Capture {
-    #[inline]
-    fn push(&mut self, b: u8) {
-        if self.on && !self.overflow {
-            if self.buf.len() < self.max {
-                self.buf.push(b);
+/// An iterator over the records of a JSON input. See the module docs for accepted shapes.
+///
+/// With a spare core the scanning runs on a helper thread ([`crate::read_ahead`]), a few
+/// batches of record texts ahead; parsing them stays with the caller.
+pub struct JsonRecords {
+    path: Arc<str>,
+    source: Source,
+    /// Next item of the current batch.
+    at: usize,
+    /// [`Scanner::in_split_record`] as of the last item handed out from a batch.
+    in_split: bool,
+}
+
+enum Source {
+    /// Not started yet (the thread starts with the first record).
+    Pending(Box<Scanner>),
+    Direct(Box<Scanner>),
+    Ahead(ReadAhead<TextBatch>),
+    /// Only while switching modes.
+    Gone,
+}
+
+/// Items in one batch, at most.
+const BATCH_ITEMS: usize = 256;
+/// Text in one batch, at most (unless one record is larger).
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Record texts found ahead of the caller, back to back in one buffer.
+#[derive(Default)]
+struct TextBatch {
+    text: String,
+    items: Vec<Item>,
+}
+
+enum Item {
+    Text {
+        piece: Piece,
+        start: usize,
+        end: usize,
+        line: u64,
+        record: u64,
+        in_split: bool,
+    },
+    Error {
+        error: Option<RecordError>,
+        in_split: bool,
+    },
+}
+
+impl TextBatch {
+    /// Fill from the scanner; false once it is exhausted.
+    fn fill(&mut self, scanner: &mut Scanner) -> bool {
+        self.text.clear();
+        self.items.clear();
+        while self.items.len() < BATCH_ITEMS && self.text.len() < BATCH_BYTES {
+            match scanner.next_text() {
+                None => return false,
+                Some(Ok((piece, t))) => {
+                    let (line, record) = (t.line, t.record);
+                    let start = self.text.len();
+                    self.text.push_str(t.text);
+                    let end = self.text.len();
+                    self.items.push(Item::Text {
+                        piece,
+                        start,
+                        end,
+                        line,
+                        record,
+                        in_split: scanner.in_split_record(),
+                    });
+                }
+                Some(Err(error)) => self.items.push(Item::Error {
+                    error: Some(error),
+                    in_split: scanner.in_split_record(),
+                }),
+            }
+        }
+        true
+    }
+}
+
+impl JsonRecords {
+    /// Stream records from `input`. `wrapper_keys` names the keys of a wrapper object whose
+    /// array value holds the records (e.g. `["users"]`); an object without such a key is a
+    /// record itself.
+    pub fn new(input: Input, wrapper_keys: &[&str], max_record_bytes: usize) -> Self {
+        Self {
+            path: input.path.clone(),
+            source: Source::Pending(Box::new(Scanner::new(
+                input,
+                wrapper_keys,
+                max_record_bytes,
+            ))),
+            at: 0,
+            in_split: false,
+        }
+    }
+
+    /// Hand over the array value of these keys, in record objects, element by element (see
+    /// [`Piece`]); read the pieces with [`JsonRecords::next_text`]. Only the first such key
+    /// of a record is split; an array under a later one stays in the tail. Call before
+    /// reading.
+    pub fn split_arrays(mut self, keys: &[&str]) -> Self {
+        if let Source::Pending(scanner) = &mut self.source {
+            scanner.split_keys = keys.iter().map(|k| k.to_string()).collect();
+        }
+        self
+    }
+
+    pub fn path(&self) -> &Arc<str> {
+        &self.path
+    }
+
+    /// Whether the last piece or error handed out belongs to a split record that goes on
+    /// (more elements or its tail follow). After an error this tells an element's own
+    /// problem (true) from the end of a broken record (false).
+    pub fn in_split_record(&self) -> bool {
+        match &self.source {
+            Source::Direct(scanner) => scanner.in_split_record(),
+            _ => self.in_split,
+        }
+    }
+
+    /// The next record (or piece of a split record) as text borrowed from the reader; `None`
+    /// at the end of the input. Unlike the [`Iterator`] implementation this allocates
+    /// nothing per record.
+    pub fn next_text(&mut self) -> Option<Result<(Piece, RecordText<'_>), RecordError>> {
+        if let Source::Pending(_) = self.source {
+            let Source::Pending(mut scanner) = std::mem::replace(&mut self.source, Source::Gone)
+            else {
+                return None;
+            };
+            self.source = if crate::pipeline::have_spare_core() {
+                Source::Ahead(read_ahead(
+                    "kcm-scan",
+                    Box::new(move |batch: &mut TextBatch| batch.fill(&mut scanner)),
+                ))
             } else {
-                self.overflow = true;
+                Source::Direct(scanner)
+            };
+        }
+        let ahead = match &mut self.source {
+            Source::Direct(scanner) => return scanner.next_text(),
+            Source::Ahead(ahead) => ahead,
+            Source::Pending(_) | Source::Gone => return None,
+        };
+        loop {
+            let len = ahead.current().map_or(0, |b| b.items.len());
+            if self.at < len {
+                break;
+            }
+            ahead.next_batch()?;
+            self.at = 0;
+        }
+        let batch = ahead.current()?;
+        let item = batch.items.get_mut(self.at)?;
+        self.at += 1;
+        match item {
+            Item::Text {
+                piece,
+                start,
+                end,
+                line,
+                record,
+                in_split,
+            } => {
+                self.in_split = *in_split;
+                let text = batch.text.get(*start..*end).unwrap_or_default();
+                Some(Ok((
+                    *piece,
+                    RecordText {
+                        text,
+                        line: *line,
+                        record: *record,
+                    },
+                )))
+            }
+            Item::Error { error, in_split } => {
+                self.in_split = *in_split;
+                error.take().map(Err)
             }
         }
     }
 }
 
-/// An iterator over the records of a JSON input. See the module docs for accepted shapes.
-pub struct JsonRecords {
+/// The lexical scanner behind [`JsonRecords`].
+struct Scanner {
     path: Arc<str>,
     reader: Box<dyn io::BufRead + Send>,
     buf: Vec<u8>,
@@ -126,18 +436,21 @@ pub struct JsonRecords {
     /// True while only white space has been read since the last line break.
     at_line_start: bool,
     wrapper_keys: Vec<String>,
+    split_keys: Vec<String>,
     state: State,
     records: u64,
     /// Column where elements of the current array start, when they start their own lines.
     element_col: Option<u64>,
     cap: Capture,
+    /// The last text handed out; its allocation is reused for the next capture.
+    text: String,
+    /// Closing brackets expected by the value being scanned.
+    stack: Vec<u8>,
+    split: Option<Split>,
 }
 
-impl JsonRecords {
-    /// Stream records from `input`. `wrapper_keys` names the keys of a wrapper object whose
-    /// array value holds the records (e.g. `["users"]`); an object without such a key is a
-    /// record itself.
-    pub fn new(input: Input, wrapper_keys: &[&str], max_record_bytes: usize) -> Self {
+impl Scanner {
+    fn new(input: Input, wrapper_keys: &[&str], max_record_bytes: usize) -> Self {
         Self {
             path: input.path,
             reader: input.reader,
@@ -149,6 +462,7 @@ impl JsonRecords {
             col: 0,
             at_line_start: true,
             wrapper_keys: wrapper_keys.iter().map(|k| k.to_string()).collect(),
+            split_keys: Vec::new(),
             state: State::Top,
             records: 0,
             element_col: None,
@@ -157,32 +471,84 @@ impl JsonRecords {
                 max: max_record_bytes,
                 overflow: false,
                 on: false,
+                start: 0,
             },
+            text: String::new(),
+            stack: Vec::new(),
+            split: None,
         }
     }
 
-    pub fn path(&self) -> &Arc<str> {
-        &self.path
+    fn in_split_record(&self) -> bool {
+        self.split.is_some()
     }
 
+    /// See [`JsonRecords::next_text`].
+    fn next_text(&mut self) -> Option<Result<(Piece, RecordText<'_>), RecordError>> {
+        let (piece, line, record) = match self.step()? {
+            Next::Fail(e) => return Some(Err(e)),
+            Next::Piece(piece, line, record) => (piece, line, record),
+        };
+        let bytes = std::mem::take(&mut self.cap.buf);
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                self.text = text;
+                Some(Ok((
+                    piece,
+                    RecordText {
+                        text: &self.text,
+                        line,
+                        record,
+                    },
+                )))
+            }
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let newlines = bytes
+                    .get(..valid)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                self.cap.buf = bytes;
+                if piece == Piece::Head {
+                    if let Some(split) = &mut self.split {
+                        split.skip = true;
+                    }
+                }
+                Some(Err(record_error(
+                    &self.path,
+                    line + newlines as u64,
+                    record,
+                    Reason::InvalidUtf8,
+                    "invalid UTF-8 byte sequence (is the file in another encoding?)",
+                )))
+            }
+        }
+    }
+
+    /// Make sure a byte is buffered; false at the end of the input.
     #[inline]
-    fn peek(&mut self) -> Result<Option<u8>, Lex> {
+    fn fill(&mut self) -> Result<bool, Lex> {
         if self.pos < self.len {
-            return Ok(Some(self.buf[self.pos]));
+            return Ok(true);
         }
         if self.eof {
-            return Ok(None);
+            return Ok(false);
         }
+        self.flush_capture();
         loop {
             match self.reader.read(&mut self.buf) {
                 Ok(0) => {
                     self.eof = true;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Ok(n) => {
                     self.pos = 0;
                     self.len = n;
-                    return Ok(Some(self.buf[0]));
+                    self.cap.start = 0;
+                    return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -193,11 +559,46 @@ impl JsonRecords {
         }
     }
 
+    #[inline]
+    fn peek(&mut self) -> Result<Option<u8>, Lex> {
+        if self.pos < self.len || self.fill()? {
+            Ok(Some(self.buf[self.pos]))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Copy the captured bytes still in the read buffer into the capture.
+    #[inline]
+    fn flush_capture(&mut self) {
+        if !self.cap.on {
+            return;
+        }
+        let pending = self.buf.get(self.cap.start..self.pos).unwrap_or_default();
+        if !self.cap.overflow {
+            if self.cap.buf.len() + pending.len() <= self.cap.max {
+                self.cap.buf.extend_from_slice(pending);
+            } else {
+                self.cap.overflow = true;
+            }
+        }
+        self.cap.start = self.pos;
+    }
+
+    /// Bytes captured so far, copied or not.
+    fn captured_len(&self) -> usize {
+        self.cap.buf.len() + (self.pos - self.cap.start)
+    }
+
+    fn stop_capture(&mut self) {
+        self.flush_capture();
+        self.cap.on = false;
+    }
+
     /// Consume the byte last peeked.
     #[inline]
     fn bump(&mut self, b: u8) {
         self.pos += 1;
-        self.cap.push(b);
         if b == b'\n' {
             self.line += 1;
             self.col = 0;
@@ -210,15 +611,38 @@ impl JsonRecords {
         }
     }
 
+    /// Consume the next `n` buffered bytes, which contain no line break.
+    #[inline]
+    fn consume_run(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let run = &self.buf[self.pos..self.pos + n];
+        if self.at_line_start && run.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.at_line_start = false;
+        }
+        self.col += n as u64;
+        self.pos += n;
+    }
+
     fn skip_ws(&mut self) -> Result<Option<u8>, Lex> {
-        while let Some(b) = self.peek()? {
-            if b.is_ascii_whitespace() {
+        loop {
+            let Some(b) = self.peek()? else {
+                return Ok(None);
+            };
+            if b == b'\n' {
                 self.bump(b);
+            } else if b.is_ascii_whitespace() {
+                let avail = &self.buf[self.pos..self.len];
+                let n = avail
+                    .iter()
+                    .position(|&c| c == b'\n' || !c.is_ascii_whitespace())
+                    .unwrap_or(avail.len());
+                self.consume_run(n);
             } else {
                 return Ok(Some(b));
             }
         }
-        Ok(None)
     }
 
     fn expect_some(&mut self) -> Result<u8, Lex> {
@@ -230,7 +654,25 @@ impl JsonRecords {
     fn scan_string(&mut self, strict_lines: bool) -> Result<(), Lex> {
         self.bump(b'"');
         loop {
-            let b = self.expect_some()?;
+            if !self.fill()? {
+                return Err(Lex::Eof);
+            }
+            let avail = &self.buf[self.pos..self.len];
+            // Most strings are short keys and values: a plain loop finds their end sooner
+            // than setting up a vectorised search.
+            let head = avail.len().min(SHORT_STRING);
+            let special = |b: &u8| matches!(*b, b'"' | b'\\' | b'\n');
+            let found = match avail[..head].iter().position(special) {
+                Some(i) => Some(i),
+                None => memchr::memchr3(b'"', b'\\', b'\n', &avail[head..]).map(|i| i + head),
+            };
+            let Some(i) = found else {
+                let n = avail.len();
+                self.consume_run(n);
+                continue;
+            };
+            let b = avail[i];
+            self.consume_run(i);
             match b {
                 b'"' => {
                     self.bump(b);
@@ -241,7 +683,7 @@ impl JsonRecords {
                     let e = self.expect_some()?;
                     self.bump(e);
                 }
-                b'\n' if strict_lines => {
+                _ if strict_lines => {
                     return Err(Lex::Broken {
                         line: self.line,
                         what: "line break inside a string (is the record cut short?)".into(),
@@ -252,14 +694,36 @@ impl JsonRecords {
         }
     }
 
+    /// Consume bytes up to the next structural byte (see [`STRUCTURAL`]) and return it,
+    /// unconsumed.
+    fn next_structural(&mut self) -> Result<u8, Lex> {
+        loop {
+            if !self.fill()? {
+                return Err(Lex::Eof);
+            }
+            let avail = &self.buf[self.pos..self.len];
+            match avail.iter().position(|&b| STRUCTURAL[usize::from(b)]) {
+                Some(i) => {
+                    let b = avail[i];
+                    self.consume_run(i);
+                    return Ok(b);
+                }
+                None => {
+                    let n = avail.len();
+                    self.consume_run(n);
+                }
+            }
+        }
+    }
+
     /// Scan one JSON value (object, array, string or scalar) starting at the next byte.
     fn scan_value(&mut self, strict_lines: bool) -> Result<(), Lex> {
         let first = self.expect_some()?;
         match first {
             b'{' | b'[' => {
-                let mut stack: Vec<u8> = Vec::new();
+                self.stack.clear();
                 loop {
-                    let b = self.expect_some()?;
+                    let b = self.next_structural()?;
                     match b {
                         b'"' => self.scan_string(strict_lines)?,
                         b'{' if strict_lines && self.col == 0 => {
@@ -275,22 +739,22 @@ impl JsonRecords {
                             });
                         }
                         b'{' => {
-                            stack.push(b'}');
+                            self.stack.push(b'}');
                             self.bump(b);
                         }
                         b'[' => {
-                            stack.push(b']');
+                            self.stack.push(b']');
                             self.bump(b);
                         }
                         b'}' | b']' => {
-                            if stack.pop() != Some(b) {
+                            if self.stack.pop() != Some(b) {
                                 return Err(Lex::Broken {
                                     line: self.line,
                                     what: format!("unexpected `{}`", b as char),
                                 });
                             }
                             self.bump(b);
-                            if stack.is_empty() {
+                            if self.stack.is_empty() {
                                 return Ok(());
                             }
                         }
@@ -313,9 +777,13 @@ impl JsonRecords {
     }
 
     fn start_capture(&mut self) {
+        if self.cap.buf.capacity() == 0 {
+            self.cap.buf = std::mem::take(&mut self.text).into_bytes();
+        }
         self.cap.buf.clear();
         self.cap.overflow = false;
         self.cap.on = true;
+        self.cap.start = self.pos;
     }
 
     fn next_record_number(&mut self) -> u64 {
@@ -323,45 +791,38 @@ impl JsonRecords {
         self.records
     }
 
+    fn too_large(&self, line: u64, record: u64, what: &str) -> RecordError {
+        record_error(
+            &self.path,
+            line,
+            record,
+            Reason::TooLarge,
+            format!(
+                "{what} is larger than the maximum record size of {} bytes (see --max-record-size)",
+                self.cap.max
+            ),
+        )
+    }
+
     /// Finish the captured record that began on `line`.
-    fn finish(&mut self, line: u64) -> Result<RawRecord, RecordError> {
-        self.cap.on = false;
+    fn finish(&mut self, line: u64) -> Next {
+        self.stop_capture();
         let record = self.next_record_number();
         if self.cap.overflow {
-            return Err(record_error(
-                &self.path,
-                line,
-                record,
-                Reason::TooLarge,
-                format!(
-                    "record is larger than the maximum record size of {} bytes (see --max-record-size)",
-                    self.cap.max
-                ),
-            ));
+            return Next::Fail(self.too_large(line, record, "record"));
         }
-        let bytes = std::mem::take(&mut self.cap.buf);
-        match String::from_utf8(bytes) {
-            Ok(text) => Ok(RawRecord { text, line, record }),
-            Err(e) => {
-                let valid = e.utf8_error().valid_up_to();
-                let bytes = e.into_bytes();
-                let bad_line = line + bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
-                Err(record_error(
-                    &self.path,
-                    bad_line,
-                    record,
-                    Reason::InvalidUtf8,
-                    "invalid UTF-8 byte sequence (is the file in another encoding?)",
-                ))
-            }
-        }
+        Next::Piece(Piece::Whole, line, record)
     }
 
     /// Report a lexical failure of the record that began on `line` and decide how to go on.
     fn fail(&mut self, line: u64, lex: Lex) -> RecordError {
+        let record = self.next_record_number();
+        self.fail_record(line, record, lex)
+    }
+
+    fn fail_record(&mut self, line: u64, record: u64, lex: Lex) -> RecordError {
         self.cap.on = false;
         self.cap.buf.clear();
-        let record = self.next_record_number();
         match lex {
             Lex::Eof => {
                 self.state = State::Done;
@@ -408,6 +869,15 @@ impl JsonRecords {
         }
     }
 
+    /// A lexical failure inside a split record: the record ends with this error (none when
+    /// its head was already rejected) and scanning resumes where the record would have.
+    fn fail_split(&mut self, lex: Lex) -> Option<RecordError> {
+        let split = self.split.take()?;
+        self.state = split.resume;
+        let err = self.fail_record(split.line, split.record, lex);
+        (!split.skip).then_some(err)
+    }
+
     /// Skip to the start of the next record: the next line whose first significant byte is
     /// `{` (at the element column when inside an array of pretty-printed elements).
     fn resync(&mut self) -> Result<(), Lex> {
@@ -415,11 +885,7 @@ impl JsonRecords {
             self.state,
             State::ArrayElement { .. } | State::ArrayAfter { .. }
         );
-        let want_col = if in_array {
-            self.element_col
-        } else {
-            Some(0).filter(|_| false)
-        };
+        let want_col = if in_array { self.element_col } else { None };
         if in_array && want_col.is_none() {
             // Elements do not start their own lines (compact array): nothing to resync on.
             while let Some(b) = self.peek()? {
@@ -446,16 +912,20 @@ impl JsonRecords {
         self.wrapper_keys.iter().any(|k| k.as_bytes() == key)
     }
 
-    /// Scan a top-level object. Returns `Ok(true)` if it turned out to be a wrapper whose
-    /// records array is next (the `[` not yet consumed), `Ok(false)` if it was a record.
-    fn scan_top_object(&mut self) -> Result<bool, Lex> {
+    fn is_split_key(&self, key: &[u8]) -> bool {
+        self.split_keys.iter().any(|k| k.as_bytes() == key)
+    }
+
+    /// Scan an object whose `{` is next, member by member. Stops early, before an array
+    /// value, at a wrapper key (when `wrappers`) or a split key.
+    fn scan_object(&mut self, strict_lines: bool, wrappers: bool) -> Result<ObjectEnd, Lex> {
         self.bump(b'{');
         loop {
             match self.skip_ws()? {
                 None => return Err(Lex::Eof),
                 Some(b'}') => {
                     self.bump(b'}');
-                    return Ok(false);
+                    return Ok(ObjectEnd::Record);
                 }
                 Some(b'"') => {}
                 Some(b) => {
@@ -465,9 +935,9 @@ impl JsonRecords {
                     })
                 }
             }
-            let key_start = self.cap.buf.len();
-            self.scan_string(true)?;
-            let key_end = self.cap.buf.len();
+            let key_start = self.captured_len();
+            self.scan_string(strict_lines)?;
+            let key_end = self.captured_len();
             match self.skip_ws()? {
                 Some(b':') => self.bump(b':'),
                 None => return Err(Lex::Eof),
@@ -479,18 +949,110 @@ impl JsonRecords {
                 }
             }
             let next = self.skip_ws()?.ok_or(Lex::Eof)?;
-            let is_wrapper = !self.cap.overflow
-                && key_end >= key_start + 2
-                && self.is_wrapper_key(&self.cap.buf[key_start + 1..key_end - 1]);
-            if next == b'[' && is_wrapper {
-                return Ok(true);
+            if next == b'[' {
+                self.flush_capture();
             }
-            self.scan_value(true)?;
+            if next == b'[' && !self.cap.overflow && key_end >= key_start + 2 {
+                let key = self
+                    .cap
+                    .buf
+                    .get(key_start + 1..key_end - 1)
+                    .unwrap_or_default();
+                if wrappers && self.is_wrapper_key(key) {
+                    return Ok(ObjectEnd::Wrapper);
+                }
+                if self.is_split_key(key) {
+                    return Ok(ObjectEnd::Split { key_start });
+                }
+            }
+            self.scan_value(strict_lines)?;
             match self.skip_ws()? {
                 Some(b',') => self.bump(b','),
                 Some(b'}') => {
                     self.bump(b'}');
-                    return Ok(false);
+                    return Ok(ObjectEnd::Record);
+                }
+                None => return Err(Lex::Eof),
+                Some(b) => {
+                    return Err(Lex::Broken {
+                        line: self.line,
+                        what: format!("expected `,` or `}}`, found `{}`", b as char),
+                    })
+                }
+            }
+        }
+    }
+
+    /// A split key was found: hand out the members before it as the head and enter the
+    /// array.
+    fn start_split(&mut self, line: u64, key_start: usize, strict: bool, resume: State) -> Next {
+        let record = self.next_record_number();
+        self.stop_capture();
+        let buf = &mut self.cap.buf;
+        buf.truncate(key_start);
+        while buf.last().is_some_and(|b| b.is_ascii_whitespace()) {
+            buf.pop();
+        }
+        if buf.last() == Some(&b',') {
+            buf.pop();
+        }
+        buf.push(b'}');
+        self.bump(b'[');
+        self.split = Some(Split {
+            line,
+            record,
+            strict,
+            resume,
+            index: 0,
+            skip: false,
+        });
+        self.state = State::SplitElement;
+        Next::Piece(Piece::Head, line, record)
+    }
+
+    /// After a split array's `]`: the remaining members up to the object's `}`, captured
+    /// as an object of their own (the capture already holds its `{`).
+    fn scan_object_rest(&mut self, strict_lines: bool) -> Result<(), Lex> {
+        let mut first = true;
+        loop {
+            match self.skip_ws()? {
+                Some(b'}') => {
+                    self.bump(b'}');
+                    return Ok(());
+                }
+                Some(b',') => {
+                    self.bump(b',');
+                    if first && self.cap.on {
+                        self.flush_capture();
+                        if !self.cap.overflow {
+                            // `{,` is not an object: the comma belonged to the array before.
+                            self.cap.buf.pop();
+                        }
+                    }
+                    first = false;
+                    match self.skip_ws()? {
+                        Some(b'"') => {}
+                        None => return Err(Lex::Eof),
+                        Some(b) => {
+                            return Err(Lex::Broken {
+                                line: self.line,
+                                what: format!("expected a key, found `{}`", b as char),
+                            })
+                        }
+                    }
+                    self.scan_string(strict_lines)?;
+                    match self.skip_ws()? {
+                        Some(b':') => self.bump(b':'),
+                        None => return Err(Lex::Eof),
+                        Some(b) => {
+                            return Err(Lex::Broken {
+                                line: self.line,
+                                what: format!("expected `:`, found `{}`", b as char),
+                            })
+                        }
+                    }
+                    self.skip_ws()?.ok_or(Lex::Eof)?;
+                    self.scan_value(strict_lines)?;
                 }
                 None => return Err(Lex::Eof),
                 Some(b) => {
@@ -539,7 +1101,7 @@ impl JsonRecords {
         }
     }
 
-    fn step(&mut self) -> Option<Result<RawRecord, RecordError>> {
+    fn step(&mut self) -> Option<Next> {
         loop {
             match self.state {
                 State::Done => return None,
@@ -550,7 +1112,7 @@ impl JsonRecords {
                             self.state = State::Done;
                             return None;
                         }
-                        Err(lex) => return Some(Err(self.fail(self.line, lex))),
+                        Err(lex) => return Some(Next::Fail(self.fail(self.line, lex))),
                     };
                     let line = self.line;
                     match b {
@@ -561,16 +1123,24 @@ impl JsonRecords {
                         }
                         b'{' => {
                             self.start_capture();
-                            match self.scan_top_object() {
-                                Ok(false) => return Some(self.finish(line)),
-                                Ok(true) => {
+                            match self.scan_object(true, true) {
+                                Ok(ObjectEnd::Record) => return Some(self.finish(line)),
+                                Ok(ObjectEnd::Wrapper) => {
                                     self.cap.on = false;
                                     self.cap.buf.clear();
                                     self.bump(b'[');
                                     self.element_col = None;
                                     self.state = State::ArrayElement { wrapped: true };
                                 }
-                                Err(lex) => return Some(Err(self.fail(line, lex))),
+                                Ok(ObjectEnd::Split { key_start }) => {
+                                    return Some(self.start_split(
+                                        line,
+                                        key_start,
+                                        true,
+                                        State::Top,
+                                    ))
+                                }
+                                Err(lex) => return Some(Next::Fail(self.fail(line, lex))),
                             }
                         }
                         other => {
@@ -580,15 +1150,15 @@ impl JsonRecords {
                             };
                             // Consume the offending byte so resync makes progress.
                             self.bump(other);
-                            return Some(Err(self.fail(line, lex)));
+                            return Some(Next::Fail(self.fail(line, lex)));
                         }
                     }
                 }
                 State::ArrayElement { wrapped } => {
                     let b = match self.skip_ws() {
                         Ok(Some(b)) => b,
-                        Ok(None) => return Some(Err(self.fail(self.line, Lex::Eof))),
-                        Err(lex) => return Some(Err(self.fail(self.line, lex))),
+                        Ok(None) => return Some(Next::Fail(self.fail(self.line, Lex::Eof))),
+                        Err(lex) => return Some(Next::Fail(self.fail(self.line, lex))),
                     };
                     if b == b']' {
                         // Empty array, or a trailing comma before `]` (tolerated).
@@ -605,10 +1175,20 @@ impl JsonRecords {
                         self.element_col = Some(self.col);
                     }
                     self.start_capture();
-                    self.state = State::ArrayAfter { wrapped };
+                    let after = State::ArrayAfter { wrapped };
+                    self.state = after;
+                    if b == b'{' && !self.split_keys.is_empty() {
+                        return Some(match self.scan_object(false, false) {
+                            Ok(ObjectEnd::Split { key_start }) => {
+                                self.start_split(line, key_start, false, after)
+                            }
+                            Ok(_) => self.finish(line),
+                            Err(lex) => Next::Fail(self.fail(line, lex)),
+                        });
+                    }
                     return Some(match self.scan_value(false) {
                         Ok(()) => self.finish(line),
-                        Err(lex) => Err(self.fail(line, lex)),
+                        Err(lex) => Next::Fail(self.fail(line, lex)),
                     });
                 }
                 State::ArrayAfter { wrapped } => match self.skip_ws() {
@@ -636,10 +1216,10 @@ impl JsonRecords {
                         if !(self.at_line_start && b == b'{') {
                             self.bump(b);
                         }
-                        return Some(Err(self.fail(line, lex)));
+                        return Some(Next::Fail(self.fail(line, lex)));
                     }
-                    Ok(None) => return Some(Err(self.fail(self.line, Lex::Eof))),
-                    Err(lex) => return Some(Err(self.fail(self.line, lex))),
+                    Ok(None) => return Some(Next::Fail(self.fail(self.line, Lex::Eof))),
+                    Err(lex) => return Some(Next::Fail(self.fail(self.line, lex))),
                 },
                 State::WrapperRest => {
                     let line = self.line;
@@ -647,9 +1227,121 @@ impl JsonRecords {
                         Ok(()) => self.state = State::Top,
                         Err(lex) => {
                             self.state = State::Top;
-                            return Some(Err(self.fail(line, lex)));
+                            return Some(Next::Fail(self.fail(line, lex)));
                         }
                     }
+                }
+                State::SplitElement => {
+                    let split = self.split?;
+                    let b = match self.skip_ws() {
+                        Ok(Some(b)) => b,
+                        Ok(None) => match self.fail_split(Lex::Eof) {
+                            Some(e) => return Some(Next::Fail(e)),
+                            None => continue,
+                        },
+                        Err(lex) => match self.fail_split(lex) {
+                            Some(e) => return Some(Next::Fail(e)),
+                            None => continue,
+                        },
+                    };
+                    if b == b']' {
+                        // Empty array, or a trailing comma before `]` (tolerated).
+                        self.bump(b);
+                        self.state = State::SplitRest;
+                        continue;
+                    }
+                    let line = self.line;
+                    if split.skip {
+                        self.cap.on = false;
+                    } else {
+                        self.start_capture();
+                    }
+                    if let Err(lex) = self.scan_value(split.strict) {
+                        match self.fail_split(lex) {
+                            Some(e) => return Some(Next::Fail(e)),
+                            None => continue,
+                        }
+                    }
+                    self.stop_capture();
+                    self.state = State::SplitAfter;
+                    if let Some(s) = &mut self.split {
+                        s.index += 1;
+                    }
+                    if split.skip {
+                        continue;
+                    }
+                    if self.cap.overflow {
+                        let what = format!("element {} of the record's array", split.index);
+                        return Some(Next::Fail(self.too_large(line, split.record, &what)));
+                    }
+                    return Some(Next::Piece(
+                        Piece::Element { index: split.index },
+                        line,
+                        split.record,
+                    ));
+                }
+                State::SplitAfter => {
+                    let lex = match self.skip_ws() {
+                        Ok(Some(b',')) => {
+                            self.bump(b',');
+                            self.state = State::SplitElement;
+                            continue;
+                        }
+                        Ok(Some(b']')) => {
+                            self.bump(b']');
+                            self.state = State::SplitRest;
+                            continue;
+                        }
+                        Ok(Some(b)) => {
+                            let lex = Lex::Broken {
+                                line: self.line,
+                                what: format!(
+                                    "expected `,` or `]` between array elements, found `{}`",
+                                    b as char
+                                ),
+                            };
+                            if !(self.at_line_start && b == b'{') {
+                                self.bump(b);
+                            }
+                            lex
+                        }
+                        Ok(None) => Lex::Eof,
+                        Err(lex) => lex,
+                    };
+                    match self.fail_split(lex) {
+                        Some(e) => return Some(Next::Fail(e)),
+                        None => continue,
+                    }
+                }
+                State::SplitRest => {
+                    let split = self.split?;
+                    let line = self.line;
+                    if split.skip {
+                        self.cap.on = false;
+                    } else {
+                        self.start_capture();
+                        self.cap.buf.push(b'{');
+                    }
+                    if let Err(lex) = self.scan_object_rest(split.strict) {
+                        match self.fail_split(lex) {
+                            Some(e) => return Some(Next::Fail(e)),
+                            None => continue,
+                        }
+                    }
+                    self.stop_capture();
+                    self.split = None;
+                    self.state = split.resume;
+                    if split.skip {
+                        continue;
+                    }
+                    if self.cap.overflow {
+                        return Some(Next::Fail(self.too_large(
+                            line,
+                            split.record,
+                            "the rest of the record",
+                        )));
+                    }
+                    return Some(Next::Piece(Piece::Tail, line, split.record));
                 }
             }
         }
@@ -659,8 +1351,10 @@ impl JsonRecords {
 impl Iterator for JsonRecords {
     type Item = Result<RawRecord, RecordError>;
 
+    /// The next record, copied out of the reader. Meant for readers that do not split
+    /// arrays (pieces lose their [`Piece`] kind here); see [`JsonRecords::next_text`].
     fn next(&mut self) -> Option<Self::Item> {
-        self.step()
+        Some(self.next_text()?.map(|(_, text)| text.to_raw()))
     }
 }
 
@@ -837,5 +1531,189 @@ mod tests {
         let last = recs.last().unwrap().as_ref().unwrap_err();
         assert_eq!(last.reason, Reason::Truncated, "{last}");
         assert!(recs.iter().filter(|r| r.is_ok()).count() > 100);
+    }
+
+    /// A reader that hands out at most `step` bytes per read, so every scanner path meets
+    /// buffer boundaries.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Make the reader scan on the caller's thread, as on a single core.
+    fn direct(mut records: JsonRecords) -> JsonRecords {
+        if let Source::Pending(scanner) = std::mem::replace(&mut records.source, Source::Gone) {
+            records.source = Source::Direct(scanner);
+        }
+        records
+    }
+
+    /// One line per piece or error: kind, line, record, text (or reason).
+    fn pieces_from(input: Input, max: usize, split: &[&str]) -> Vec<String> {
+        pieces_of(JsonRecords::new(input, &["roles"], max).split_arrays(split))
+    }
+
+    fn pieces_of(mut records: JsonRecords) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(next) = records.next_text() {
+            out.push(match next {
+                Ok((piece, t)) => {
+                    let kind = match piece {
+                        Piece::Whole => "W".to_string(),
+                        Piece::Head => "H".to_string(),
+                        Piece::Element { index } => format!("E{index}"),
+                        Piece::Tail => "T".to_string(),
+                    };
+                    format!("{kind} {} {} {}", t.line, t.record, t.text)
+                }
+                Err(e) => format!(
+                    "err {} {} {}",
+                    e.provenance.line, e.provenance.record, e.reason
+                ),
+            });
+        }
+        out
+    }
+
+    fn pieces(text: &[u8], max: usize, split: &[&str]) -> Vec<String> {
+        let input = Input::from_reader("t.json", std::io::Cursor::new(text.to_vec())).unwrap();
+        pieces_from(input, max, split)
+    }
+
+    #[test]
+    fn results_do_not_depend_on_read_boundaries() {
+        let mut long = b"{\"a\":\"".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 3000));
+        long.extend(b"\"}\n");
+        let inputs: Vec<Vec<u8>> = vec![
+            b"[{\"a\":1}, {\"a\":[2, {\"b\": \"]}\\\"\"}]}]".to_vec(),
+            b"{\"kind\":\"x\",\"users\":[{\"a\":1},{\"b\":\"}\"}],\"next\":{\"c\":[]}}".to_vec(),
+            b"{\"a\":1}\n{\"a\": {\"b\": 1}\n{\"a\":3}\n{\"a\": \"cut\n{\"a\":5}\n".to_vec(),
+            b"[\n  {\n    \"a\": [1}\n  },\n  {\n    \"a\": {\"n\": 2}\n  }\n]\n".to_vec(),
+            b"{\"a\":1}\n{\"a\":\n\"\xff\"}\n  \t {\"x\": \"caf\xc3\xa9\"}".to_vec(),
+            b"{\"roles\": [\n {\"name\": \"r\", \"users\": [\n  \"u1\",\n  {\"email\": \"e\"}\n ], \"x\": 1},\n {\"name\": \"s\"}\n]}".to_vec(),
+            long,
+        ];
+        for text in inputs {
+            let expected = pieces(&text, 1000, &["users"]);
+            let input = Input::from_reader("t.json", std::io::Cursor::new(text.clone())).unwrap();
+            let on_one_core =
+                direct(JsonRecords::new(input, &["roles"], 1000).split_arrays(&["users"]));
+            assert_eq!(pieces_of(on_one_core), expected);
+            for step in [1, 2, 3, 7, 64] {
+                let reader = Trickle {
+                    data: text.clone(),
+                    at: 0,
+                    step,
+                };
+                let input = Input::from_reader("t.json", reader).unwrap();
+                assert_eq!(
+                    pieces_from(input, 1000, &["users"]),
+                    expected,
+                    "step {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_arrays_hand_over_head_elements_and_tail() {
+        let text = b"{\"roles\": [\n  {\"id\": \"r1\", \"name\": \"a\",\n   \"users\": [\n    \"u1\",\n    {\"user_id\": \"u2\"}\n   ], \"description\": \"d\"},\n  {\"users\": [], \"name\": \"b\"},\n  {\"name\": \"c\"}\n]}";
+        assert_eq!(
+            pieces(text, 1 << 20, &["users"]),
+            vec![
+                "H 2 1 {\"id\": \"r1\", \"name\": \"a\"}",
+                "E0 4 1 \"u1\"",
+                "E1 5 1 {\"user_id\": \"u2\"}",
+                "T 6 1 { \"description\": \"d\"}",
+                "H 7 2 {}",
+                "T 7 2 { \"name\": \"b\"}",
+                "W 8 3 {\"name\": \"c\"}",
+            ]
+        );
+        // NDJSON records split the same way; a non-array value is not split.
+        let text =
+            b"{\"name\":\"a\",\"users\":[\"u1\",\"u2\"]}\n{\"name\":\"b\",\"users\":\"u3\"}\n";
+        assert_eq!(
+            pieces(text, 1 << 20, &["users"]),
+            vec![
+                "H 1 1 {\"name\":\"a\"}",
+                "E0 1 1 \"u1\"",
+                "E1 1 1 \"u2\"",
+                "T 1 1 {}",
+                "W 2 2 {\"name\":\"b\",\"users\":\"u3\"}",
+            ]
+        );
+    }
+
+    #[test]
+    fn split_array_elements_obey_the_size_limit_not_the_record() {
+        let mut text = b"{\"roles\":[{\"name\":\"big\",\"users\":[".to_vec();
+        for i in 0..5000 {
+            text.extend(format!("\"auth0|{i:024}\",").as_bytes());
+        }
+        text.extend(b"\"");
+        text.extend(std::iter::repeat_n(b'x', 200));
+        text.extend(b"\"]}]}");
+        let got = pieces(&text, 100, &["users"]);
+        assert_eq!(got.len(), 1 + 5000 + 1 + 1);
+        assert_eq!(got[1], "E0 1 1 \"auth0|000000000000000000000000\"");
+        assert_eq!(got[5001], "err 1 1 too_large");
+        assert_eq!(got[5002], "T 1 1 {}");
+    }
+
+    #[test]
+    fn broken_split_record_ends_with_one_error_and_the_next_record_is_read() {
+        let text = b"{\"name\":\"a\",\"users\":[\"u1\", \"u2\n{\"name\":\"b\",\"users\":[\"u3\"]}\n{\"name\":\"c\",\"users\":[\"u4\",";
+        assert_eq!(
+            pieces(text, 1 << 20, &["users"]),
+            vec![
+                "H 1 1 {\"name\":\"a\"}",
+                "E0 1 1 \"u1\"",
+                "err 1 1 malformed",
+                "H 2 2 {\"name\":\"b\"}",
+                "E0 2 2 \"u3\"",
+                "T 2 2 {}",
+                "H 3 3 {\"name\":\"c\"}",
+                "E0 3 3 \"u4\"",
+                "err 3 3 truncated",
+            ]
+        );
+        // In a pretty array, resync happens on the next element.
+        let text = b"[\n  {\"name\": \"a\", \"users\": [\"u1\" \"u2\"]},\n  {\"name\": \"b\"}\n]";
+        assert_eq!(
+            pieces(text, 1 << 20, &["users"]),
+            vec![
+                "H 2 1 {\"name\": \"a\"}",
+                "E0 2 1 \"u1\"",
+                "err 2 1 malformed",
+                "W 3 2 {\"name\": \"b\"}"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_split_record_with_a_bad_head_is_one_error() {
+        let text = b"{\"name\":\"\xff\",\"users\":[\"u1\",\"u2\"]}\n{\"name\":\"b\"}\n";
+        assert_eq!(
+            pieces(text, 1 << 20, &["users"]),
+            vec!["err 1 1 invalid_utf8", "W 2 2 {\"name\":\"b\"}"]
+        );
+        // A head over the limit: the record is not split and is rejected whole.
+        let text = b"{\"name\":\"a-long-role-name\",\"users\":[\"u1\"]}\n{\"name\":\"b\"}\n";
+        assert_eq!(
+            pieces(text, 15, &["users"]),
+            vec!["err 1 1 too_large", "W 2 2 {\"name\":\"b\"}"]
+        );
     }
 }

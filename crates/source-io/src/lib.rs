@@ -6,13 +6,17 @@
 //!   array, a wrapper object such as `{"users": [...]}`, NDJSON, or concatenated objects.
 //!   Each record comes with its start line and record number; a malformed, oversized or
 //!   truncated record is reported and the stream goes on where it can.
+//! - [`read_ahead`] fills batches (record texts, CSV rows) on a helper thread while the
+//!   caller converts the previous ones; [`JsonRecords`] uses it by itself.
 //! - [`ReadOptions`] carries limits shared by all sources.
 
 mod input;
 mod json;
+mod pipeline;
 
 pub use input::{open_input, Input, OpenError};
-pub use json::{JsonRecords, RawRecord};
+pub use json::{JsonRecords, Piece, RawRecord, RecordText};
+pub use pipeline::{have_spare_core, read_ahead, spawn_with, Fill, ReadAhead};
 
 use kcm_model::{Provenance, Reason, RecordError};
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use csv::{ByteRecord, ErrorKind};
 use kcm_model::{Reason, RecordError};
-use kcm_source_io::{io_reason, record_error, Input, SourceError};
+use kcm_source_io::{io_reason, read_ahead, record_error, Input, ReadAhead, SourceError};
 
 /// One data row: its cells as text, where it starts, and its 1-based number among the rows.
 #[derive(Debug)]
@@ -114,6 +114,42 @@ impl QuoteTracker {
             self.overflowed = true;
         }
     }
+
+    /// [`QuoteTracker::observe`] over a whole buffer, skipping runs that cannot change the
+    /// state (the inside of a quoted cell, the plain text of an unquoted one) in one step:
+    /// this reader sees every byte of the file.
+    fn observe_all(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while let Some(rest) = bytes.get(i..).filter(|r| !r.is_empty()) {
+            let plain = match self.state {
+                _ if self.at_row_boundary => 0,
+                Quote::Quoted => memchr::memchr(b'"', rest).unwrap_or(rest.len()),
+                Quote::FieldStart | Quote::Unquoted => rest
+                    .iter()
+                    .position(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+                    .unwrap_or(rest.len()),
+                Quote::ClosingOrDoubled => 0,
+            };
+            if plain > 0 {
+                let run = &rest[..plain];
+                if self.state == Quote::Quoted {
+                    self.line += memchr::memchr_iter(b'\n', run).count() as u64;
+                } else {
+                    self.state = Quote::Unquoted;
+                }
+                self.offset += plain as u64;
+                self.row_bytes += plain;
+                if self.row_bytes > self.max_row_bytes {
+                    self.overflowed = true;
+                }
+                i += plain;
+            }
+            if let Some(&b) = bytes.get(i) {
+                self.observe(b);
+                i += 1;
+            }
+        }
+    }
 }
 
 impl Read for QuoteTracker {
@@ -125,22 +161,69 @@ impl Read for QuoteTracker {
         if n == 0 {
             self.eof = true;
         }
-        for &b in buf.iter().take(n) {
-            self.observe(b);
-        }
+        self.observe_all(&buf[..n]);
         Ok(n)
     }
 }
 
-/// The data rows of one CSV file, after its header.
+/// The data rows of one CSV file, after its header. With a spare core the parsing (and the
+/// quote tracking and UTF-8 checks) runs on a helper thread, a few batches ahead
+/// ([`kcm_source_io::read_ahead`]); the cells become `String`s on the caller's thread.
 pub(crate) struct CsvRows {
+    path: Arc<str>,
+    headers: Vec<String>,
+    /// The parser until the first row is asked for.
+    reader: Option<Box<RowReader>>,
+    ahead: Option<ReadAhead<RowBatch>>,
+    /// Next row of the current batch.
+    at: usize,
+}
+
+/// Rows parsed ahead of the caller: their cells back to back in one buffer.
+#[derive(Default)]
+struct RowBatch {
+    text: String,
+    /// End of each cell in `text`.
+    cell_ends: Vec<usize>,
+    rows: Vec<BatchRow>,
+}
+
+enum BatchRow {
+    Row {
+        /// Range of the row's cells in `cell_ends`.
+        cells: std::ops::Range<usize>,
+        line: u64,
+        record: u64,
+    },
+    Error(Option<RecordError>),
+}
+
+/// Rows in one batch, at most.
+const BATCH_ROWS: usize = 256;
+/// Cell text in one batch, at most (unless one row is larger).
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// A row read but not yet handed on: the file may still turn out to end inside its quotes.
+enum Pending {
+    Row {
+        record: ByteRecord,
+        line: u64,
+        number: u64,
+    },
+    Error(RecordError),
+}
+
+/// The parser side of [`CsvRows`].
+struct RowReader {
     path: Arc<str>,
     reader: csv::Reader<QuoteTracker>,
     headers: Vec<String>,
     max_row_bytes: usize,
     rows: u64,
+    /// A row buffer not in use, for the next row.
+    spare: Option<ByteRecord>,
     /// One row of look-ahead: the last row is only known to be cut short once the input ends.
-    pending: Option<RowResult>,
+    pending: Option<Pending>,
     done: bool,
 }
 
@@ -187,13 +270,20 @@ impl CsvRows {
             headers.push(text.to_string());
         }
         Ok(Self {
-            path,
-            reader,
-            headers,
-            max_row_bytes,
-            rows: 0,
-            pending: None,
-            done: false,
+            path: path.clone(),
+            headers: headers.clone(),
+            reader: Some(Box::new(RowReader {
+                path,
+                reader,
+                headers,
+                max_row_bytes,
+                rows: 0,
+                spare: None,
+                pending: None,
+                done: false,
+            })),
+            ahead: None,
+            at: 0,
         })
     }
 
@@ -204,22 +294,63 @@ impl CsvRows {
     pub(crate) fn headers(&self) -> &[String] {
         &self.headers
     }
+}
+
+impl RowReader {
+    /// Fill `batch` with the next rows; false once the file is exhausted.
+    fn fill(&mut self, batch: &mut RowBatch) -> bool {
+        batch.text.clear();
+        batch.cell_ends.clear();
+        batch.rows.clear();
+        while batch.rows.len() < BATCH_ROWS && batch.text.len() < BATCH_BYTES {
+            if self.done {
+                if let Some(last) = self.pending.take() {
+                    self.commit(last, batch);
+                }
+                return false;
+            }
+            match self.read_row() {
+                None => {
+                    self.done = true;
+                    if self.reader.get_ref().ended_inside_quotes() {
+                        if let Some(last) = self.pending.take() {
+                            self.pending = Some(Pending::Error(self.truncated(&last)));
+                        }
+                    }
+                }
+                Some(row) => {
+                    if let Some(previous) = self.pending.replace(row) {
+                        self.commit(previous, batch);
+                    }
+                }
+            }
+        }
+        true
+    }
 
     /// Read the next row from the parser; `None` at the end of the input.
-    fn read_row(&mut self) -> Option<RowResult> {
-        let mut record = ByteRecord::new();
+    fn read_row(&mut self) -> Option<Pending> {
+        let mut record = self.spare.take().unwrap_or_default();
         let result = self.reader.read_byte_record(&mut record);
         match result {
-            Ok(false) => None,
+            Ok(false) => {
+                self.spare = Some(record);
+                None
+            }
             Ok(true) => {
                 self.rows += 1;
                 let line = match record.position() {
                     Some(p) => self.reader.get_mut().line_at(p.byte()),
                     None => 0,
                 };
-                Some(self.cells(&record, line))
+                Some(Pending::Row {
+                    record,
+                    line,
+                    number: self.rows,
+                })
             }
             Err(err) => {
+                self.spare = Some(record);
                 let start = err
                     .position()
                     .map_or_else(|| self.reader.position().byte(), |p| p.byte());
@@ -229,7 +360,7 @@ impl CsvRows {
                         expected_len, len, ..
                     } => {
                         self.rows += 1;
-                        Some(Err(record_error(
+                        Some(Pending::Error(record_error(
                             &self.path,
                             line,
                             self.rows,
@@ -261,7 +392,7 @@ impl CsvRows {
                                 ),
                             )
                         };
-                        Some(Err(record_error(
+                        Some(Pending::Error(record_error(
                             &self.path,
                             line,
                             self.rows + 1,
@@ -271,7 +402,7 @@ impl CsvRows {
                     }
                     _ => {
                         self.rows += 1;
-                        Some(Err(record_error(
+                        Some(Pending::Error(record_error(
                             &self.path,
                             line,
                             self.rows,
@@ -284,42 +415,68 @@ impl CsvRows {
         }
     }
 
-    /// Decode the cells of a row; a cell that is not UTF-8 rejects the row, naming the
-    /// column and the line the cell is on (cells may span lines).
-    fn cells(&self, record: &ByteRecord, line: u64) -> RowResult {
-        let mut cells = Vec::with_capacity(record.len());
-        let mut cell_line = line;
+    /// Hand a row on: its cells into the batch, or its error. A cell that is not UTF-8
+    /// rejects the row, naming the column and the line the cell is on (cells may span
+    /// lines).
+    fn commit(&mut self, row: Pending, batch: &mut RowBatch) {
+        let (record, line, number) = match row {
+            Pending::Error(e) => return batch.rows.push(BatchRow::Error(Some(e))),
+            Pending::Row {
+                record,
+                line,
+                number,
+            } => (record, line, number),
+        };
+        let (text_start, cells_start) = (batch.text.len(), batch.cell_ends.len());
+        let mut bad = None;
         for (i, raw) in record.iter().enumerate() {
             match std::str::from_utf8(raw) {
-                Ok(text) => cells.push(text.to_string()),
+                Ok(text) => {
+                    batch.text.push_str(text);
+                    batch.cell_ends.push(batch.text.len());
+                }
                 Err(_) => {
-                    let column = self
-                        .headers
-                        .get(i)
-                        .map_or_else(|| format!("{}", i + 1), |h| format!("`{h}`"));
-                    return Err(record_error(
-                        &self.path,
-                        cell_line,
-                        self.rows,
-                        Reason::InvalidUtf8,
-                        format!("the cell in column {column} is not valid UTF-8 (is the file in another encoding?)"),
-                    ));
+                    // The cell's line: the row's plus the line breaks of the cells before.
+                    let before: usize = record
+                        .iter()
+                        .take(i)
+                        .map(|c| memchr::memchr_iter(b'\n', c).count())
+                        .sum();
+                    bad = Some((i, line + before as u64));
+                    break;
                 }
             }
-            cell_line += raw.iter().filter(|&&b| b == b'\n').count() as u64;
         }
-        Ok(Row {
-            cells,
-            line,
-            record: self.rows,
-        })
+        self.spare = Some(record);
+        match bad {
+            None => batch.rows.push(BatchRow::Row {
+                cells: cells_start..batch.cell_ends.len(),
+                line,
+                record: number,
+            }),
+            Some((i, cell_line)) => {
+                batch.text.truncate(text_start);
+                batch.cell_ends.truncate(cells_start);
+                let column = self
+                    .headers
+                    .get(i)
+                    .map_or_else(|| format!("{}", i + 1), |h| format!("`{h}`"));
+                batch.rows.push(BatchRow::Error(Some(record_error(
+                    &self.path,
+                    cell_line,
+                    number,
+                    Reason::InvalidUtf8,
+                    format!("the cell in column {column} is not valid UTF-8 (is the file in another encoding?)"),
+                ))));
+            }
+        }
     }
 
     /// The last row turned into a truncation error: the file ended inside its quotes.
-    fn truncated(&self, last: &RowResult) -> RecordError {
+    fn truncated(&self, last: &Pending) -> RecordError {
         let (line, record) = match last {
-            Ok(row) => (row.line, row.record),
-            Err(e) => (e.provenance.line, e.provenance.record),
+            Pending::Row { line, number, .. } => (*line, *number),
+            Pending::Error(e) => (e.provenance.line, e.provenance.record),
         };
         record_error(
             &self.path,
@@ -335,24 +492,46 @@ impl Iterator for CsvRows {
     type Item = RowResult;
 
     fn next(&mut self) -> Option<RowResult> {
+        if let Some(mut reader) = self.reader.take() {
+            self.ahead = Some(read_ahead(
+                "kcm-csv",
+                Box::new(move |batch: &mut RowBatch| reader.fill(batch)),
+            ));
+        }
+        let ahead = self.ahead.as_mut()?;
         loop {
-            if self.done {
-                return self.pending.take();
+            let len = ahead.current().map_or(0, |b| b.rows.len());
+            if self.at < len {
+                break;
             }
-            match self.read_row() {
-                None => {
-                    self.done = true;
-                    if self.reader.get_ref().ended_inside_quotes() {
-                        if let Some(last) = self.pending.take() {
-                            self.pending = Some(Err(self.truncated(&last)));
-                        }
-                    }
+            ahead.next_batch()?;
+            self.at = 0;
+        }
+        let batch = ahead.current()?;
+        let row = batch.rows.get_mut(self.at)?;
+        self.at += 1;
+        match row {
+            BatchRow::Error(e) => e.take().map(Err),
+            BatchRow::Row {
+                cells,
+                line,
+                record,
+            } => {
+                let mut start = match cells.start {
+                    0 => 0,
+                    i => batch.cell_ends.get(i - 1).copied().unwrap_or(0),
+                };
+                let ends = batch.cell_ends.get(cells.clone()).unwrap_or_default();
+                let mut out = Vec::with_capacity(ends.len());
+                for &end in ends {
+                    out.push(batch.text.get(start..end).unwrap_or_default().to_string());
+                    start = end;
                 }
-                Some(row) => {
-                    if let Some(previous) = self.pending.replace(row) {
-                        return Some(previous);
-                    }
-                }
+                Some(Ok(Row {
+                    cells: out,
+                    line: *line,
+                    record: *record,
+                }))
             }
         }
     }
@@ -368,6 +547,60 @@ fn describe_csv_error(err: &csv::Error) -> String {
                 Some(i) => full.get(..i).unwrap_or(&full).to_string(),
                 None => full,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracker(max_row_bytes: usize) -> QuoteTracker {
+        QuoteTracker {
+            inner: Box::new(io::empty()),
+            state: Quote::FieldStart,
+            offset: 0,
+            line: 1,
+            at_row_boundary: true,
+            row_starts: VecDeque::new(),
+            row_bytes: 0,
+            max_row_bytes,
+            overflowed: false,
+            eof: false,
+        }
+    }
+
+    fn summary(t: &QuoteTracker) -> String {
+        format!(
+            "{:?} {} {} {} {:?} {} {}",
+            t.state, t.offset, t.line, t.at_row_boundary, t.row_starts, t.row_bytes, t.overflowed
+        )
+    }
+
+    #[test]
+    fn skipping_runs_tracks_exactly_what_byte_by_byte_does() {
+        const ALPHABET: &[u8] = b"ab,\"\n\r  \xc3\xa9x\"\"";
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..200 {
+            let len = 1 + round * 7;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    ALPHABET[(seed >> 33) as usize % ALPHABET.len()]
+                })
+                .collect();
+            let max = 5 + round % 40;
+            let mut one = tracker(max);
+            for &b in &bytes {
+                one.observe(b);
+            }
+            let mut runs = tracker(max);
+            for chunk in bytes.chunks(1 + round % 13) {
+                runs.observe_all(chunk);
+            }
+            assert_eq!(summary(&runs), summary(&one), "round {round}");
         }
     }
 }

@@ -43,36 +43,37 @@ impl CsvUsers {
         }
         Ok(Self { rows, columns })
     }
+}
 
-    fn user(&self, row: Row, path: &Arc<str>) -> SourceResult {
-        let mut draft = Draft::default();
-        for (column, cell) in self.columns.iter().zip(row.cells) {
-            let value = cell.trim();
-            if value.is_empty() {
-                continue;
-            }
-            let value = if value.len() == cell.len() {
-                cell
-            } else {
-                value.to_string()
-            };
-            match column {
-                Column::Id => draft.id = Some(value),
-                Column::Status => draft.status = Some(value),
-                Column::Created => draft.created = Some(value),
-                Column::LastLogin => draft.last_login = Some(value),
-                Column::Meta(path) => insert_path(&mut draft.meta, path, Value::String(value)),
-                Column::Profile(name) => {
-                    draft.profile.insert(name.clone(), Value::String(value));
-                }
-                Column::Ignored => {}
-            }
+/// One data row → a user.
+fn user(columns: &[Column], row: Row, path: &Arc<str>) -> SourceResult {
+    let mut draft = Draft::default();
+    for (column, cell) in columns.iter().zip(row.cells) {
+        let value = cell.trim();
+        if value.is_empty() {
+            continue;
         }
-        let provenance = Provenance::new(path.clone(), row.line, row.record);
-        draft
-            .into_user(provenance)
-            .map(|u| SourceItem::User(Box::new(u)))
+        let value = if value.len() == cell.len() {
+            cell
+        } else {
+            value.to_string()
+        };
+        match column {
+            Column::Id => draft.id = Some(value),
+            Column::Status => draft.status = Some(value),
+            Column::Created => draft.created = Some(value),
+            Column::LastLogin => draft.last_login = Some(value),
+            Column::Meta(path) => insert_path(&mut draft.meta, path, Value::String(value)),
+            Column::Profile(name) => {
+                draft.profile.insert(name.clone(), Value::String(value));
+            }
+            Column::Ignored => {}
+        }
     }
+    let provenance = Provenance::new(path.clone(), row.line, row.record);
+    draft
+        .into_user(provenance)
+        .map(|u| SourceItem::User(Box::new(u)))
 }
 
 impl Iterator for CsvUsers {
@@ -80,7 +81,6 @@ impl Iterator for CsvUsers {
 
     fn next(&mut self) -> Option<SourceResult> {
         let row = self.rows.next()?;
-        let path = self.rows.path().clone();
-        Some(row.and_then(|row| self.user(row, &path)))
+        Some(row.and_then(|row| user(&self.columns, row, self.rows.path())))
     }
 }

@@ -99,7 +99,8 @@ impl Groups {
         description: Option<String>,
         at: &Provenance,
     ) {
-        if self.seen.insert(name.to_string()) {
+        // Looked up first: most rows name a group already seen, and need no copy of it.
+        if !self.seen.contains(name) && self.seen.insert(name.to_string()) {
             self.queue.push_back(Ok(SourceItem::Group(Group {
                 source_id,
                 name: name.to_string(),
@@ -114,11 +115,23 @@ impl Groups {
 /// The items of a membership CSV: groups (once each) and one membership per row.
 pub(crate) struct CsvMemberships {
     rows: CsvRows,
+    layout: Layout,
+    groups: Groups,
+}
+
+/// Where a membership CSV keeps what.
+struct Layout {
     /// Column index of each role present.
     columns: Vec<(Role, usize)>,
     /// The group every row belongs to when no group column exists.
     stem_group: Option<String>,
-    groups: Groups,
+}
+
+/// One row read: the membership, and the group details to announce before it.
+struct RowMembership {
+    group_id: Option<String>,
+    description: Option<String>,
+    membership: Membership,
 }
 
 impl CsvMemberships {
@@ -169,12 +182,34 @@ impl CsvMemberships {
         }
         Ok(Self {
             rows,
-            columns,
-            stem_group,
+            layout: Layout {
+                columns,
+                stem_group,
+            },
             groups: Groups::default(),
         })
     }
 
+    fn next_item(&mut self) -> Option<SourceResult> {
+        if let Some(item) = self.groups.queue.pop_front() {
+            return Some(item);
+        }
+        let row = self.rows.next()?;
+        let result = row
+            .and_then(|row| self.layout.membership(row, self.rows.path()))
+            .map(|row| {
+                let m = row.membership;
+                self.groups
+                    .announce(&m.name, row.group_id, row.description, &m.provenance);
+                SourceItem::Membership(m)
+            });
+        // Any group this row announced goes out before the row's own item.
+        self.groups.queue.push_back(result);
+        self.groups.queue.pop_front()
+    }
+}
+
+impl Layout {
     fn cell<'a>(&self, row: &'a Row, role: Role) -> Option<&'a str> {
         let (_, i) = self.columns.iter().find(|(r, _)| *r == role)?;
         row.cells
@@ -183,7 +218,7 @@ impl CsvMemberships {
             .filter(|c| !c.is_empty())
     }
 
-    fn membership(&mut self, row: Row, path: &Arc<str>) -> SourceResult {
+    fn membership(&self, row: Row, path: &Arc<str>) -> Result<RowMembership, RecordError> {
         let at = Provenance::new(path.clone(), row.line, row.record);
         let group_id = self.cell(&row, Role::GroupId).map(str::to_string);
         let group = match (&self.stem_group, self.cell(&row, Role::GroupName)) {
@@ -217,25 +252,16 @@ impl CsvMemberships {
             ));
         };
         let description = self.cell(&row, Role::GroupDescription).map(str::to_string);
-        self.groups.announce(&group, group_id, description, &at);
-        Ok(SourceItem::Membership(Membership {
-            kind: MembershipKind::Group,
-            name: group,
-            member,
-            provenance: at,
-        }))
-    }
-
-    fn next_item(&mut self) -> Option<SourceResult> {
-        if let Some(item) = self.groups.queue.pop_front() {
-            return Some(item);
-        }
-        let row = self.rows.next()?;
-        let path = self.rows.path().clone();
-        let result = row.and_then(|row| self.membership(row, &path));
-        // Any group this row announced goes out before the row's own item.
-        self.groups.queue.push_back(result);
-        self.groups.queue.pop_front()
+        Ok(RowMembership {
+            group_id,
+            description,
+            membership: Membership {
+                kind: MembershipKind::Group,
+                name: group,
+                member,
+                provenance: at,
+            },
+        })
     }
 }
 
