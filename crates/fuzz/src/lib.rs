@@ -294,39 +294,7 @@ pub struct KnownBug {
     pub what: &'static str,
 }
 
-pub const KNOWN_BUGS: &[KnownBug] = &[
-    KnownBug {
-        targets: &["auth0-json", "auth0-hashes", "auth0-roles", "auth0-csv"],
-        message: &["is not a char boundary"],
-        owner: "kcm-source-auth0",
-        what: "user.rs metadata_suffix slices a key at a byte offset inside a multi-byte character",
-    },
-    KnownBug {
-        targets: &["auth0-csv"],
-        message: &["a RecordError has line 0"],
-        owner: "kcm-source-auth0",
-        what: "csv_users.rs reports a csv read error (bad gzip data) on line 0",
-    },
-    KnownBug {
-        targets: &["firebase-csv"],
-        // The joined lines end up in a display name, marker and line breaks included.
-        message: &["leaked into a User's Debug", "\\n"],
-        owner: "kcm-source-firebase",
-        what: "after a name with undoubled quotes, later lines are joined into one record",
-    },
-    KnownBug {
-        targets: &["auth0-json", "auth0-csv", "auth0-hashes", "auth0-roles"],
-        message: &["leaked into a SourceError", "no user id column"],
-        owner: "kcm-source-auth0",
-        what: "the `no user id column` error quotes 40 first-line cells of up to 60 characters",
-    },
-    KnownBug {
-        targets: &["okta-csv", "okta-json"],
-        message: &["leaked into a SourceError", "no login column"],
-        owner: "kcm-source-okta",
-        what: "the `no login column` error lists every first-line cell verbatim and unbounded",
-    },
-];
+pub const KNOWN_BUGS: &[KnownBug] = &[];
 
 /// The known bug a panic of `target` with this message is, if any.
 pub fn known_bug(target: &str, message: &str) -> Option<&'static KnownBug> {

@@ -436,7 +436,7 @@ fn detect_delimiter(input: &mut Input) -> Result<u8, SourceError> {
     let buf = input.reader.fill_buf().map_err(|source| {
         SourceError::Open(kcm_source_io::OpenError::Io {
             path: input.path.to_string(),
-            source,
+            error: source,
         })
     })?;
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());

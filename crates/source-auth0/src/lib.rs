@@ -167,7 +167,7 @@ fn first_byte(input: &mut Input) -> Result<Option<u8>, SourceError> {
     input.first_significant_byte().map_err(|source| {
         SourceError::Open(OpenError::Io {
             path: input.path.to_string(),
-            source,
+            error: source,
         })
     })
 }

@@ -76,7 +76,7 @@ fn sniff(input: &mut Input) -> Result<Format, SourceError> {
     let io_err = |source| {
         SourceError::Open(OpenError::Io {
             path: path.clone(),
-            source,
+            error: source,
         })
     };
     let first = input.first_significant_byte().map_err(io_err)?;

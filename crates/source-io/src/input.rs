@@ -21,12 +21,10 @@ const INFLATE_AHEAD: usize = 4;
 /// A file that could not be opened or is not in a readable encoding. Fatal for that input.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The cause is part of the message and deliberately not a `source()`: error chains
+    /// printed with `{:#}` would otherwise show it twice.
+    #[error("{path}: {error}")]
+    Io { path: String, error: io::Error },
     #[error("{path}: is a directory, not a file")]
     Directory { path: String },
     #[error(
@@ -64,7 +62,7 @@ impl Input {
     /// Wrap an in-memory or other reader (tests, stdin).
     pub fn from_reader(path: &str, reader: impl Read + Send + 'static) -> io::Result<Self> {
         prepare(Arc::from(path), Box::new(reader)).map_err(|e| match e {
-            OpenError::Io { source, .. } => source,
+            OpenError::Io { error, .. } => error,
             other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
         })
     }
@@ -75,7 +73,7 @@ pub fn open_input(path: &Path) -> Result<Input, OpenError> {
     let shown = path.display().to_string();
     let io_err = |source: io::Error| OpenError::Io {
         path: shown.clone(),
-        source,
+        error: source,
     };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
@@ -88,7 +86,7 @@ pub fn open_input(path: &Path) -> Result<Input, OpenError> {
 fn prepare(path: Arc<str>, raw: Box<dyn Read + Send>) -> Result<Input, OpenError> {
     let io_err = |source: io::Error| OpenError::Io {
         path: path.to_string(),
-        source,
+        error: source,
     };
     let mut outer = BufReader::with_capacity(READ_BUFFER, raw);
     let gzipped = peek(&mut outer).map_err(io_err)?.starts_with(&GZIP_MAGIC);

@@ -681,6 +681,14 @@ impl Scanner {
                 b'\\' => {
                     self.bump(b);
                     let e = self.expect_some()?;
+                    if e == b'\n' && strict_lines {
+                        // JSON has no escaped line break: a line cut right after a backslash.
+                        // Leave the break unconsumed so the next record is not swallowed.
+                        return Err(Lex::Broken {
+                            line: self.line,
+                            what: "line break after a backslash inside a string (is the record cut short?)".into(),
+                        });
+                    }
                     self.bump(e);
                 }
                 _ if strict_lines => {
@@ -1171,6 +1179,19 @@ impl Scanner {
                         continue;
                     }
                     let line = self.line;
+                    if b == b',' {
+                        // `[{},,{}]`: an element is missing between two commas.
+                        self.bump(b);
+                        let record = self.next_record_number();
+                        let err = record_error(
+                            &self.path,
+                            line,
+                            record,
+                            Reason::Malformed,
+                            "an empty array element (two commas in a row)",
+                        );
+                        return Some(Next::Fail(err));
+                    }
                     if self.element_col.is_none() && self.at_line_start {
                         self.element_col = Some(self.col);
                     }
