@@ -875,7 +875,6 @@ fn max_record_size_is_honoured() {
 /// record at a later line that also stops the file ("the rest of this file is not read"),
 /// dropping good rows (crates/source-okta/src/csv_rows.rs, `QuoteTracker`).
 #[test]
-#[ignore = "defect in kcm-source-okta: --max-record-size is not applied to rows shorter than the read buffer"]
 fn max_record_size_is_honoured_okta_csv() {
     let dir = tempfile::tempdir().unwrap();
     let pad = "p".repeat(PAD_2KB);

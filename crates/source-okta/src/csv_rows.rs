@@ -52,6 +52,9 @@ impl std::error::Error for RowTooLarge {}
 
 /// A reader that watches the bytes the CSV parser reads: whether the input ended inside a
 /// quoted field, how long the current row is, and where the line breaks are.
+/// Smallest limit on a row still open at the end of a read (the memory guard).
+const OPEN_ROW_MIN_CAP: usize = 64 * 1024;
+
 struct QuoteTracker {
     inner: Box<dyn io::BufRead + Send>,
     state: Quote,
@@ -110,9 +113,6 @@ impl QuoteTracker {
         }
         self.offset += 1;
         self.row_bytes += 1;
-        if self.row_bytes > self.max_row_bytes {
-            self.overflowed = true;
-        }
     }
 
     /// [`QuoteTracker::observe`] over a whole buffer, skipping runs that cannot change the
@@ -139,9 +139,6 @@ impl QuoteTracker {
                 }
                 self.offset += plain as u64;
                 self.row_bytes += plain;
-                if self.row_bytes > self.max_row_bytes {
-                    self.overflowed = true;
-                }
                 i += plain;
             }
             if let Some(&b) = bytes.get(i) {
@@ -162,6 +159,12 @@ impl Read for QuoteTracker {
             self.eof = true;
         }
         self.observe_all(&buf[..n]);
+        // Only the row still open at the end of this chunk matters here: it is the one the
+        // parser would keep buffering. Complete rows are checked one by one as parsed.
+        // The margin keeps a row just over a small limit that happens to straddle two chunks
+        // from stopping the file: the per-row check rejects it on its own.
+        self.overflowed =
+            self.row_bytes > self.max_row_bytes.saturating_mul(2).max(OPEN_ROW_MIN_CAP);
         Ok(n)
     }
 }
@@ -343,6 +346,21 @@ impl RowReader {
                     Some(p) => self.reader.get_mut().line_at(p.byte()),
                     None => 0,
                 };
+                // A row that fits in the parser's buffer never trips the tracker's open-row
+                // limit: check each complete row's size here.
+                if record.as_slice().len() > self.max_row_bytes {
+                    self.spare = Some(record);
+                    return Some(Pending::Error(record_error(
+                        &self.path,
+                        line,
+                        self.rows,
+                        Reason::TooLarge,
+                        format!(
+                            "the row is larger than the maximum record size of {} bytes (see --max-record-size)",
+                            self.max_row_bytes
+                        ),
+                    )));
+                }
                 Some(Pending::Row {
                     record,
                     line,
