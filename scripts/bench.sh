@@ -64,10 +64,10 @@ done
 cd "$ROOT"
 if [ "$PROFILE" = release ]; then
     cargo build --release -p kcm-cli -p kcm-gen
-    BIN="$ROOT/target/release"
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 else
     cargo build -p kcm-cli -p kcm-gen
-    BIN="$ROOT/target/debug"
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 fi
 KCM="$BIN/kc-migrate"
 GEN="$BIN/kcm-gen"
