@@ -5,7 +5,6 @@
 //! the two formats cannot drift apart. Fields the model has a place for are mapped; every
 //! other top-level field lands in `metadata` unchanged so mapping files can reach it by path.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use kcm_model::{Diagnostic, LinkedIdentity, PasswordHash, Provenance, Reason, RecordError, User};
@@ -98,28 +97,6 @@ pub enum UserJson {
 
 impl<'de> Deserialize<'de> for UserJson {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Key<'a>(Cow<'a, str>);
-        impl<'de> Deserialize<'de> for Key<'de> {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = Key<'de>;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("a key")
-                    }
-                    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Borrowed(v)))
-                    }
-                    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Owned(v.to_string())))
-                    }
-                    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Owned(v)))
-                    }
-                }
-                d.deserialize_str(V)
-            }
-        }
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = UserJson;
@@ -129,7 +106,7 @@ impl<'de> Deserialize<'de> for UserJson {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserJson, A::Error> {
                 let mut known = KnownFields::default();
                 let mut rest = Map::new();
-                while let Some(Key(key)) = map.next_key()? {
+                while let Some(kcm_source_io::BorrowedKey(key)) = map.next_key()? {
                     let value: Value = map.next_value()?;
                     match known_index(&key).and_then(|i| known.0.get_mut(i)) {
                         Some(slot) => *slot = Some(value),

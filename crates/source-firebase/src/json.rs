@@ -5,7 +5,6 @@
 //! Records are streamed by [`JsonRecords`]; each one is picked apart field by field so a
 //! wrongly typed field names itself in the error.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -56,28 +55,6 @@ impl Record {
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Key<'a>(Cow<'a, str>);
-        impl<'de> Deserialize<'de> for Key<'de> {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = Key<'de>;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("a key")
-                    }
-                    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Borrowed(v)))
-                    }
-                    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Owned(v.to_string())))
-                    }
-                    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                        Ok(Key(Cow::Owned(v)))
-                    }
-                }
-                d.deserialize_str(V)
-            }
-        }
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Record;
@@ -90,7 +67,7 @@ impl<'de> Deserialize<'de> for Record {
                     known: Default::default(),
                     rest: Map::new(),
                 };
-                while let Some(Key(key)) = map.next_key()? {
+                while let Some(kcm_source_io::BorrowedKey(key)) = map.next_key()? {
                     let value: Value = map.next_value()?;
                     match KNOWN_FIELDS.iter().position(|k| *k == key) {
                         Some(i) => record.known[i] = Some(value),

@@ -93,3 +93,31 @@ pub enum SourceError {
 /// (side files such as roles and memberships first, then users, then end-of-stream reports
 /// such as unmatched hash rows).
 pub type SourceStream = Box<dyn Iterator<Item = kcm_model::SourceResult> + Send>;
+
+/// A JSON object key, borrowed from the record text when it has no escapes (the common case),
+/// owned otherwise. Sources that read a record straight into fields use it to match keys
+/// without allocating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BorrowedKey<'a>(pub std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for BorrowedKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BorrowedKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<BorrowedKey<'de>, E> {
+                Ok(BorrowedKey(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<BorrowedKey<'de>, E> {
+                Ok(BorrowedKey(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<BorrowedKey<'de>, E> {
+                Ok(BorrowedKey(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
