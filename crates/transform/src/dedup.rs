@@ -1,52 +1,57 @@
 //! Duplicate detection across the whole input: which usernames and e-mail addresses are
 //! already taken by a planned user.
 //!
-//! Only a 128-bit digest of each key is kept, with the place (file and line) of the user that
-//! took it, so memory stays near 32 bytes per key even at millions of users. Keys are compared
-//! after normalisation (lower-cased), so duplicates are case-insensitive.
+//! Only an 88-bit digest of each key is kept, with the place (file and line) of the user that
+//! took it: 16 bytes per key (about 25 with the table's free room) even at millions of users.
+//! Keys are compared after normalisation (lower-cased), so duplicates are case-insensitive.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use hashbrown::HashTable;
 use kcm_model::Provenance;
 
-/// 128 bits of SHA-256 over a namespaced key: collisions are negligible at any realistic
-/// user count, and the key itself is not kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct KeyDigest(u64, u64);
-
-impl std::hash::Hash for KeyDigest {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // The digest is already uniformly distributed: feed one half to the map's hasher.
-        state.write_u64(self.0);
-    }
+/// An 88-bit digest of a namespaced key (XXH3-128, truncated): collisions are negligible at
+/// any realistic user count (about 10^-13 at ten million keys), and the key itself is not
+/// kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct KeyDigest {
+    hi: u64,
+    /// 24 bits.
+    lo: u32,
 }
 
-/// A pass-through hasher for [`KeyDigest`]: re-hashing a cryptographic digest is wasted work.
-#[derive(Default)]
-struct DigestHasher(u64);
+/// Low bits of [`Slot::lo`] that belong to the digest.
+const DIGEST_LO_MASK: u32 = (1 << 24) - 1;
+/// Bit of [`Slot::lo`] set on a username slot whose user has the same text as e-mail: the
+/// one slot stands for both keys (usernames are often the e-mail address).
+const ALSO_EMAIL: u32 = 1 << 24;
+/// Bits of [`Slot::lo`] above [`ALSO_EMAIL`]: the file index.
+const FILE_SHIFT: u32 = 25;
+/// File value meaning "the file or line did not fit; see `KeySets::far`".
+const FAR_FILE: u32 = u32::MAX >> FILE_SHIFT;
+/// Segments of the table, chosen by the digest's top bits. Each grows on its own, so the
+/// table never holds two full copies of itself while it grows.
+const SEGMENTS: usize = 256;
 
-impl Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+/// One remembered key: the digest, the file (an index into the interned names) and the line
+/// of the user that took it. 16 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hi: u64,
+    /// Digest bits 0..24, [`ALSO_EMAIL`], file index from [`FILE_SHIFT`] ([`FAR_FILE`]: see
+    /// `KeySets::far`).
+    lo: u32,
+    line: u32,
+}
+
+impl Slot {
+    fn digest(&self) -> KeyDigest {
+        KeyDigest {
+            hi: self.hi,
+            lo: self.lo & DIGEST_LO_MASK,
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Where the first holder of a key was read: an index into the interned file names and the
-/// line (saturated at `u32::MAX`, far beyond any real export).
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    file: u32,
-    line: u32,
 }
 
 /// Which kind of key collided.
@@ -79,23 +84,53 @@ impl std::fmt::Display for FirstHolder {
     }
 }
 
-type DigestMap = HashMap<KeyDigest, Seen, BuildHasherDefault<DigestHasher>>;
-
-/// The set of taken usernames and e-mails.
-#[derive(Default)]
+/// The set of taken usernames and e-mails, both kinds in one table (their digests are
+/// seeded apart).
 pub struct KeySets {
-    usernames: DigestMap,
-    emails: DigestMap,
+    segments: Vec<HashTable<Slot>>,
     files: Vec<Arc<str>>,
+    /// Holders whose file index (from the 127th file on) or line (from 2^32) does not fit in
+    /// a [`Slot`].
+    far: HashMap<KeyDigest, (u32, u64)>,
+    len: [usize; 2],
 }
 
-/// A 128-bit digest of a normalised key, seeded by its kind. XXH3-128 rather than a
-/// cryptographic hash: the keys are not adversarial secrets, collisions at 128 bits are
-/// negligible even over hundreds of millions of users, and this runs for every user (SHA-256
-/// in software was a tenth of `plan`'s time).
+impl Default for KeySets {
+    fn default() -> Self {
+        KeySets {
+            segments: (0..SEGMENTS).map(|_| HashTable::new()).collect(),
+            files: Vec::new(),
+            far: HashMap::new(),
+            len: [0; 2],
+        }
+    }
+}
+
+/// The digest of a normalised key, seeded by its kind. XXH3-128 rather than a
+/// cryptographic hash: the keys are not adversarial secrets, and this runs for every user
+/// (SHA-256 in software was a tenth of `plan`'s time).
 fn digest(kind: KeyKind, key: &str) -> KeyDigest {
     let h = xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind.seed());
-    KeyDigest(h as u64, (h >> 64) as u64)
+    KeyDigest {
+        hi: (h >> 64) as u64,
+        lo: (h as u32) & DIGEST_LO_MASK,
+    }
+}
+
+impl KeyDigest {
+    fn segment(&self) -> usize {
+        (self.hi >> 56) as usize % SEGMENTS
+    }
+
+    /// The hash inside a segment: the bits below the segment number come first, so the
+    /// table's position and tag bits both vary.
+    fn table_hash(&self) -> u64 {
+        self.hi.rotate_left(8)
+    }
+}
+
+fn slot_hash(slot: &Slot) -> u64 {
+    slot.digest().table_hash()
 }
 
 impl KeySets {
@@ -103,36 +138,83 @@ impl KeySets {
         Self::default()
     }
 
-    fn map(&self, kind: KeyKind) -> &DigestMap {
-        match kind {
-            KeyKind::Username => &self.usernames,
-            KeyKind::Email => &self.emails,
-        }
+    fn find(&self, d: KeyDigest) -> Option<&Slot> {
+        self.segments
+            .get(d.segment())?
+            .find(d.table_hash(), |s| s.digest() == d)
     }
 
     /// Who holds `key` already, if anyone. `key` must be normalised by the caller.
     pub fn holder(&self, kind: KeyKind, key: &str) -> Option<FirstHolder> {
-        let seen = self.map(kind).get(&digest(kind, key))?;
+        let d = digest(kind, key);
+        let (d, slot) = match (self.find(d), kind) {
+            (Some(slot), _) => (d, slot),
+            (None, KeyKind::Email) => {
+                let u = digest(KeyKind::Username, key);
+                (u, self.find(u).filter(|s| s.lo & ALSO_EMAIL != 0)?)
+            }
+            (None, KeyKind::Username) => return None,
+        };
+        let (file, line) = if slot.lo >> FILE_SHIFT == FAR_FILE {
+            self.far.get(&d).copied().unwrap_or((u32::MAX, 0))
+        } else {
+            (slot.lo >> FILE_SHIFT, u64::from(slot.line))
+        };
         Some(FirstHolder {
             file: self
                 .files
-                .get(seen.file as usize)
+                .get(file as usize)
                 .cloned()
                 .unwrap_or_else(|| Arc::from("")),
-            line: u64::from(seen.line),
+            line,
         })
     }
 
-    /// Record `key` as taken by the user at `provenance` (the first holder wins).
-    pub fn insert(&mut self, kind: KeyKind, key: &str, provenance: &Provenance) {
-        let file = self.intern(&provenance.file);
-        let line = u32::try_from(provenance.line).unwrap_or(u32::MAX);
+    /// Record a planned user's username and e-mail (if any) as taken by the user at
+    /// `provenance`; the first holder of a key wins. `username` and `email` must be
+    /// normalised by the caller.
+    pub fn insert_user(&mut self, username: &str, email: Option<&str>, provenance: &Provenance) {
+        match email {
+            Some(e) if e == username => {
+                self.insert(KeyKind::Username, username, ALSO_EMAIL, provenance);
+            }
+            _ => {
+                self.insert(KeyKind::Username, username, 0, provenance);
+                if let Some(e) = email {
+                    self.insert(KeyKind::Email, e, 0, provenance);
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, kind: KeyKind, key: &str, flags: u32, provenance: &Provenance) {
         let d = digest(kind, key);
-        let map = match kind {
-            KeyKind::Username => &mut self.usernames,
-            KeyKind::Email => &mut self.emails,
+        if self.find(d).is_some() {
+            return;
+        }
+        let file = self.intern(&provenance.file);
+        let line = u32::try_from(provenance.line)
+            .ok()
+            .filter(|&l| l != u32::MAX);
+        let slot = match line {
+            Some(line) if file < FAR_FILE => Slot {
+                hi: d.hi,
+                lo: d.lo | flags | (file << FILE_SHIFT),
+                line,
+            },
+            _ => {
+                self.far.insert(d, (file, provenance.line));
+                Slot {
+                    hi: d.hi,
+                    lo: d.lo | flags | (FAR_FILE << FILE_SHIFT),
+                    line: 0,
+                }
+            }
         };
-        map.entry(d).or_insert(Seen { file, line });
+        if let Some(segment) = self.segments.get_mut(d.segment()) {
+            segment.insert_unique(d.table_hash(), slot, slot_hash);
+            self.len[kind as usize] += 1;
+        }
     }
 
     /// Files come one after another, so the last one is almost always the match.
@@ -147,7 +229,7 @@ impl KeySets {
     /// Number of keys remembered, per kind.
     #[cfg(test)]
     pub fn len(&self, kind: KeyKind) -> usize {
-        self.map(kind).len()
+        self.len[kind as usize]
     }
 }
 
@@ -161,9 +243,9 @@ mod tests {
         let p1 = Provenance::new(Arc::from("a.json"), 3, 1);
         let p2 = Provenance::new(Arc::from("b.json"), 9, 1);
         assert!(k.holder(KeyKind::Email, "x@y.z").is_none());
-        k.insert(KeyKind::Email, "x@y.z", &p1);
-        k.insert(KeyKind::Email, "x@y.z", &p2);
-        k.insert(KeyKind::Username, "ada", &p2);
+        k.insert(KeyKind::Email, "x@y.z", 0, &p1);
+        k.insert(KeyKind::Email, "x@y.z", 0, &p2);
+        k.insert(KeyKind::Username, "ada", 0, &p2);
         assert_eq!(
             k.holder(KeyKind::Email, "x@y.z").unwrap().to_string(),
             "a.json:3"
@@ -175,5 +257,81 @@ mod tests {
         // Namespaced: an e-mail key does not collide with the same text as a username.
         assert!(k.holder(KeyKind::Username, "x@y.z").is_none());
         assert_eq!((k.len(KeyKind::Email), k.len(KeyKind::Username)), (1, 1));
+    }
+
+    #[test]
+    fn places_that_do_not_fit_a_slot_come_back_exactly() {
+        let mut k = KeySets::new();
+        // 300 files: from the 127th on, the file index no longer fits in a slot.
+        for i in 0..300u64 {
+            let p = Provenance::new(Arc::from(format!("f{i}.csv")), i + 1, 1);
+            k.insert(KeyKind::Username, &format!("user{i}"), 0, &p);
+        }
+        let far_line = u64::from(u32::MAX) + 7;
+        k.insert(
+            KeyKind::Email,
+            "far@example.org",
+            0,
+            &Provenance::new(Arc::from("f0.csv"), far_line, 1),
+        );
+        for i in [0u64, 125, 126, 127, 254, 255, 299] {
+            assert_eq!(
+                k.holder(KeyKind::Username, &format!("user{i}"))
+                    .unwrap()
+                    .to_string(),
+                format!("f{i}.csv:{}", i + 1)
+            );
+        }
+        assert_eq!(
+            k.holder(KeyKind::Email, "far@example.org").unwrap().line,
+            far_line
+        );
+        assert_eq!((k.len(KeyKind::Username), k.len(KeyKind::Email)), (300, 1));
+    }
+
+    #[test]
+    fn many_keys_stay_distinct_and_first_holders_win() {
+        let mut k = KeySets::new();
+        let file: Arc<str> = Arc::from("users.ndjson");
+        for i in 0..50_000u64 {
+            let p = Provenance::new(file.clone(), i + 1, i + 1);
+            k.insert(KeyKind::Email, &format!("u{i}@example.org"), 0, &p);
+        }
+        for i in 0..50_000u64 {
+            let p = Provenance::new(file.clone(), 100_000 + i, 1);
+            k.insert(KeyKind::Email, &format!("u{i}@example.org"), 0, &p);
+        }
+        assert_eq!(k.len(KeyKind::Email), 50_000);
+        for i in (0..50_000u64).step_by(997) {
+            let h = k
+                .holder(KeyKind::Email, &format!("u{i}@example.org"))
+                .unwrap();
+            assert_eq!(h.line, i + 1);
+            assert!(k
+                .holder(KeyKind::Username, &format!("u{i}@example.org"))
+                .is_none());
+        }
+        assert!(k.holder(KeyKind::Email, "u50000@example.org").is_none());
+    }
+
+    #[test]
+    fn a_username_that_is_the_email_takes_one_slot_for_both_keys() {
+        let mut k = KeySets::new();
+        let at = |line| Provenance::new(Arc::from("users.csv"), line, line);
+        k.insert_user("ada@example.org", Some("ada@example.org"), &at(2));
+        k.insert_user("bob", Some("bob@example.org"), &at(3));
+        k.insert_user("carol@example.org", Some("c@example.org"), &at(4));
+        k.insert_user("dave", None, &at(5));
+        assert_eq!((k.len(KeyKind::Username), k.len(KeyKind::Email)), (4, 2));
+        let line = |kind, key| k.holder(kind, key).map(|h| h.line);
+        assert_eq!(line(KeyKind::Username, "ada@example.org"), Some(2));
+        assert_eq!(line(KeyKind::Email, "ada@example.org"), Some(2));
+        assert_eq!(line(KeyKind::Email, "bob@example.org"), Some(3));
+        assert_eq!(line(KeyKind::Username, "bob@example.org"), None);
+        assert_eq!(line(KeyKind::Email, "bob"), None);
+        // A username that is not its own user's e-mail does not hold the e-mail key.
+        assert_eq!(line(KeyKind::Email, "carol@example.org"), None);
+        assert_eq!(line(KeyKind::Email, "c@example.org"), Some(4));
+        assert_eq!(line(KeyKind::Email, "dave"), None);
     }
 }

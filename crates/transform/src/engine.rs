@@ -12,8 +12,8 @@ use std::fmt;
 
 use kcm_keycloak_types::UserRepresentation;
 use kcm_model::{
-    Diagnostic, MemberRef, MembershipIndex, MembershipKind, Provenance, SourceItem, SourceResult,
-    User,
+    Diagnostic, Group, MemberRef, MembershipIndex, MembershipKind, Provenance, RecordError, Role,
+    SourceItem, SourceResult, User,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -161,15 +161,82 @@ pub enum Outcome {
 pub const NOT_INCLUDED: &str = "not_included";
 
 /// The transform stage.
+///
+/// Planning a user has three steps: [`Transformer::stage`] (in input order: memberships join
+/// the index, users take their memberships), [`Planner::prepare`] (everything that depends
+/// only on the mapping and the user: it can run on any thread) and [`Transformer::commit`]
+/// (in input order again: duplicate detection and the counts). [`Transformer::push`] runs the
+/// three inline; [`Transformer::run`] spreads the middle one over worker threads.
 pub struct Transformer {
-    mapping: Mapping,
-    options: TransformOptions,
-    index: MembershipIndex,
+    planner: Planner,
+    joins: Joins,
     keys: KeySets,
     summary: PlanSummary,
+}
+
+/// What [`Transformer::stage`] keeps: the memberships, and how many arrived (in total and
+/// after the first user).
+#[derive(Default)]
+pub(crate) struct Joins {
+    index: MembershipIndex,
+    users_seen: bool,
+    memberships: u64,
+    memberships_after_users: u64,
+}
+
+/// The mapping and options a user is planned with; shared read-only by the workers.
+pub(crate) struct Planner {
+    mapping: Mapping,
+    options: TransformOptions,
     /// Source attribute names consumed by attribute rules (not copied by keep_unmapped).
     consumed_attributes: BTreeSet<String>,
-    users_seen: bool,
+}
+
+/// An item after [`Transformer::stage`]: a user with its memberships attached, or a record
+/// that needs no planning (a source rejection, a role, a group, a merged row).
+pub(crate) enum Staged {
+    User(Box<User>),
+    Other(Passed),
+}
+
+/// A record that is counted and reported but not planned.
+pub(crate) enum Passed {
+    Error(RecordError),
+    Role(Role),
+    Group(Group),
+    Merged {
+        what: String,
+        into: String,
+        provenance: Provenance,
+    },
+}
+
+/// An item after [`Planner::prepare`], waiting for [`Transformer::commit`].
+pub(crate) enum Prepared {
+    Filtered {
+        provenance: Provenance,
+        source_id: String,
+        rule: String,
+    },
+    Rejected(Rejection),
+    User(Box<Candidate>),
+    Other(Passed),
+}
+
+/// A user planned up to duplicate detection: everything after it cannot reject.
+pub(crate) struct Candidate {
+    planned: PlannedUser,
+    username: String,
+    email: Option<String>,
+    /// `emailVerified` if the e-mail survives duplicate detection.
+    email_verified: Option<bool>,
+    /// Required actions, without the VERIFY_EMAIL the mapping adds for an unverified e-mail.
+    actions: Vec<String>,
+    unmapped_roles: BTreeSet<String>,
+    unmapped_groups: BTreeSet<String>,
+    identities_dropped: Vec<String>,
+    /// The source status, when no status rule knows it.
+    unknown_status: Option<String>,
 }
 
 type Reject = (&'static str, String);
@@ -192,23 +259,19 @@ impl Transformer {
             })
             .collect();
         Self {
-            mapping,
-            options,
-            index: MembershipIndex::new(),
+            planner: Planner {
+                mapping,
+                options,
+                consumed_attributes,
+            },
+            joins: Joins::default(),
             keys: KeySets::new(),
             summary,
-            consumed_attributes,
-            users_seen: false,
         }
     }
 
-    /// The summary so far.
-    pub fn summary(&self) -> &PlanSummary {
-        &self.summary
-    }
-
     pub fn mapping(&self) -> &Mapping {
-        &self.mapping
+        &self.planner.mapping
     }
 
     /// Feed one source item; returns the outcomes it produced: one, or none for a
@@ -217,9 +280,26 @@ impl Transformer {
     ///
     /// [`finish`]: Transformer::finish
     pub fn push(&mut self, item: SourceResult) -> Vec<Outcome> {
+        match self.stage(item) {
+            Some(staged) => {
+                let prepared = self.planner.prepare(staged);
+                vec![self.commit(prepared)]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Step one, in input order: a membership joins the index (and is counted); a user takes
+    /// the memberships that name it.
+    pub(crate) fn stage(&mut self, item: SourceResult) -> Option<Staged> {
+        self.joins.stage(item)
+    }
+
+    /// Step three, in input order: duplicate detection, then the counts.
+    pub(crate) fn commit(&mut self, prepared: Prepared) -> Outcome {
         self.summary.records_read += 1;
-        match item {
-            Err(e) => {
+        match prepared {
+            Prepared::Other(Passed::Error(e)) => {
                 let rejection = Rejection {
                     provenance: e.provenance,
                     source_id: e.source_id,
@@ -228,57 +308,64 @@ impl Transformer {
                     stage: Stage::Source,
                 };
                 self.count_rejection(&rejection);
-                vec![Outcome::Rejected(rejection)]
+                Outcome::Rejected(rejection)
             }
-            Ok(SourceItem::User(user)) => {
-                self.users_seen = true;
-                vec![self.plan(*user)]
-            }
-            Ok(SourceItem::Membership(m)) => {
-                self.summary.side_records.memberships += 1;
-                if self.users_seen {
-                    self.summary.side_records.memberships_after_users += 1;
-                }
-                self.index.add(m);
-                Vec::new()
-            }
-            Ok(SourceItem::Role(role)) => {
+            Prepared::Other(Passed::Role(role)) => {
                 self.summary.side_records.roles += 1;
                 self.summary.side_records.total += 1;
-                vec![Outcome::Side {
+                Outcome::Side {
                     provenance: role.provenance,
                     kind: SideKind::Role,
                     name: role.name,
-                }]
+                }
             }
-            Ok(SourceItem::Group(group)) => {
+            Prepared::Other(Passed::Group(group)) => {
                 self.summary.side_records.groups += 1;
                 self.summary.side_records.total += 1;
-                vec![Outcome::Side {
+                Outcome::Side {
                     provenance: group.provenance,
                     kind: SideKind::Group,
                     name: group.name,
-                }]
+                }
             }
-            Ok(SourceItem::Merged {
+            Prepared::Other(Passed::Merged {
                 what,
                 into,
                 provenance,
             }) => {
                 self.summary.merged += 1;
-                vec![Outcome::Merged {
+                Outcome::Merged {
                     provenance,
                     what,
                     into,
-                }]
+                }
             }
+            Prepared::Filtered {
+                provenance,
+                source_id,
+                rule,
+            } => {
+                self.summary.filtered.total += 1;
+                bump(&mut self.summary.filtered.by_rule, &rule);
+                Outcome::Filtered {
+                    provenance,
+                    source_id,
+                    rule,
+                }
+            }
+            Prepared::Rejected(rejection) => {
+                self.count_rejection(&rejection);
+                Outcome::Rejected(rejection)
+            }
+            Prepared::User(candidate) => self.commit_user(*candidate),
         }
     }
 
     /// End of input: membership rows that matched no user become rejections; returns them
     /// with the final summary.
     pub fn finish(mut self) -> (Vec<Outcome>, PlanSummary) {
-        let unmatched: Vec<Rejection> = self
+        let joins = std::mem::take(&mut self.joins);
+        let unmatched: Vec<Rejection> = joins
             .index
             .unmatched()
             .map(|m| {
@@ -305,7 +392,10 @@ impl Transformer {
             })
             .collect();
         let unmatched_count = unmatched.len() as u64;
+        self.summary.records_read += joins.memberships;
         let side = &mut self.summary.side_records;
+        side.memberships = joins.memberships;
+        side.memberships_after_users = joins.memberships_after_users;
         side.memberships_unmatched = unmatched_count;
         side.memberships_attached = side.memberships.saturating_sub(unmatched_count);
         side.total += side.memberships_attached;
@@ -323,16 +413,307 @@ impl Transformer {
         bump(&mut self.summary.rejected.by_stage, r.stage.as_str());
     }
 
-    fn reject(&mut self, user: &User, (code, message): Reject) -> Outcome {
+    fn reject_duplicate(&mut self, planned: PlannedUser, message: String) -> Outcome {
         let rejection = Rejection {
-            provenance: user.provenance.clone(),
-            source_id: Some(user.source_id.clone()),
-            reason: code.to_string(),
+            provenance: planned.provenance,
+            source_id: Some(planned.source_id),
+            reason: reason::DUPLICATE.to_string(),
             message,
             stage: Stage::Transform,
         };
         self.count_rejection(&rejection);
         Outcome::Rejected(rejection)
+    }
+
+    fn duplicate_example(&mut self, kind: &str, action: &str, user: &PlannedUser, first: String) {
+        let examples = &mut self.summary.duplicates.examples;
+        if examples.len() < MAX_DUPLICATE_EXAMPLES {
+            examples.push(DuplicateExample {
+                kind: kind.to_string(),
+                action: action.to_string(),
+                source_id: user.source_id.clone(),
+                at: format!("{}:{}", user.provenance.file, user.provenance.line),
+                first,
+            });
+        }
+    }
+
+    /// Duplicate detection, the required actions that depend on the e-mail surviving it,
+    /// and the counts.
+    fn commit_user(&mut self, candidate: Candidate) -> Outcome {
+        let Candidate {
+            mut planned,
+            username,
+            mut email,
+            email_verified,
+            mut actions,
+            unmapped_roles,
+            unmapped_groups,
+            identities_dropped,
+            unknown_status,
+        } = candidate;
+        if let Some(first) = self.keys.holder(KeyKind::Username, &username) {
+            self.summary.duplicates.usernames_rejected += 1;
+            self.duplicate_example("username", "rejected", &planned, first.to_string());
+            return self.reject_duplicate(
+                planned,
+                format!("username `{username}` is already taken by the user at {first}"),
+            );
+        }
+        if let Some(e) = &email {
+            if let Some(first) = self.keys.holder(KeyKind::Email, e) {
+                match self.planner.mapping.email.duplicates {
+                    DuplicatePolicy::Reject => {
+                        self.summary.duplicates.emails_rejected += 1;
+                        self.duplicate_example("email", "rejected", &planned, first.to_string());
+                        let message =
+                            format!("e-mail `{e}` is already used by the user at {first}");
+                        return self.reject_duplicate(planned, message);
+                    }
+                    DuplicatePolicy::DropEmail => {
+                        self.summary.duplicates.emails_dropped += 1;
+                        self.duplicate_example(
+                            "email",
+                            "email_dropped",
+                            &planned,
+                            first.to_string(),
+                        );
+                        planned.diagnostics.push(Diagnostic::new(
+                            "duplicate_email_dropped",
+                            format!("e-mail `{e}` is already used by the user at {first}; this user is kept without it"),
+                        ));
+                        email = None;
+                    }
+                }
+            }
+        }
+        if let Some(status) = &unknown_status {
+            bump(&mut self.summary.unknown_statuses, status);
+        }
+        let email_verified = email.as_ref().and(email_verified);
+        if self.planner.mapping.email.verify_email_action
+            && email_verified == Some(false)
+            && !actions.iter().any(|a| a == VERIFY_EMAIL)
+        {
+            actions.push(VERIFY_EMAIL.to_string());
+        }
+
+        self.keys
+            .insert_user(&username, email.as_deref(), &planned.provenance);
+        let user = &mut planned.user;
+        user.username = Some(username);
+        user.email = email;
+        user.email_verified = email_verified;
+        user.required_actions = (!actions.is_empty()).then_some(actions);
+        self.count_planned(
+            &planned,
+            &unmapped_roles,
+            &unmapped_groups,
+            &identities_dropped,
+        );
+        Outcome::Planned(Box::new(planned))
+    }
+
+    /// Add a planned user to the summary, reading what was granted from the representation
+    /// itself so the counts describe exactly what the sink receives.
+    fn count_planned(
+        &mut self,
+        planned: &PlannedUser,
+        unmapped_roles: &BTreeSet<String>,
+        unmapped_groups: &BTreeSet<String>,
+        identities_dropped: &[String],
+    ) {
+        let s = &mut self.summary;
+        let u = &planned.user;
+        s.users_planned += 1;
+        if u.enabled == Some(true) {
+            s.enabled += 1;
+        } else {
+            s.disabled += 1;
+        }
+        for a in u.required_actions.iter().flatten() {
+            bump(&mut s.required_actions, a);
+        }
+        match &planned.password {
+            PasswordOutcome::Carried { provider } => bump(&mut s.passwords.carried, provider),
+            PasswordOutcome::Reset { reason, .. } => bump(&mut s.passwords.reset, reason.as_str()),
+            PasswordOutcome::NotNeeded => s.passwords.not_needed += 1,
+        }
+        for r in u.realm_roles.iter().flatten() {
+            bump(&mut s.realm_roles, r);
+        }
+        for (client, roles) in u.client_roles.iter().flatten() {
+            let per_client = s.client_roles.entry(client.clone()).or_default();
+            for r in roles {
+                bump(per_client, r);
+            }
+        }
+        for g in u.groups.iter().flatten() {
+            bump(&mut s.groups, g);
+        }
+        for alias in u
+            .federated_identities
+            .iter()
+            .flatten()
+            .filter_map(|l| l.identity_provider.as_ref())
+        {
+            bump(&mut s.identities, alias);
+        }
+        for p in identities_dropped {
+            bump(&mut s.identities_dropped, p);
+        }
+        for r in unmapped_roles {
+            bump(&mut s.unmapped_roles, r);
+        }
+        for g in unmapped_groups {
+            bump(&mut s.unmapped_groups, g);
+        }
+        for d in &planned.diagnostics {
+            bump(&mut s.diagnostics, &d.code);
+        }
+    }
+}
+
+impl Planner {
+    /// Step two: everything about a user that depends only on the mapping and the user.
+    pub(crate) fn prepare(&self, staged: Staged) -> Prepared {
+        match staged {
+            Staged::Other(passed) => Prepared::Other(passed),
+            Staged::User(user) => self.plan(*user),
+        }
+    }
+
+    fn plan(&self, mut user: User) -> Prepared {
+        if let Some(rule) = self.filter_rule(&user) {
+            return Prepared::Filtered {
+                provenance: user.provenance,
+                source_id: user.source_id,
+                rule,
+            };
+        }
+        let mut diags = std::mem::take(&mut user.diagnostics);
+
+        let username = match self.username(&user) {
+            Ok(u) => u,
+            Err(r) => return reject(user, r),
+        };
+
+        let mut email = None;
+        if let Some(raw) = self.mapping.email.from.first(&user) {
+            let normalized = normalize_email(&raw);
+            match check_email(&normalized) {
+                Ok(()) => email = Some(normalized),
+                Err(why) => match self.mapping.email.invalid {
+                    InvalidPolicy::Reject => {
+                        let message = format!("e-mail `{}` is invalid: {why}", raw.trim());
+                        return reject(user, (reason::INVALID_EMAIL, message));
+                    }
+                    InvalidPolicy::Drop => diags.push(Diagnostic::new(
+                        "email_dropped",
+                        format!("invalid e-mail `{}` dropped: {why}", raw.trim()),
+                    )),
+                },
+            }
+        }
+
+        let (first_name, last_name) = match self.names(&user, &mut diags) {
+            Ok(n) => n,
+            Err(r) => return reject(user, r),
+        };
+
+        // Nothing after this point rejects, except duplicate detection in `commit`.
+        let (enabled, mut actions, known_status) = self.mapping.status.resolve(&user);
+        let unknown_status = (!known_status).then(|| user.status.clone());
+        if !known_status {
+            diags.push(Diagnostic::new(
+                "status_unknown",
+                format!(
+                    "status `{}` has no status rule; the source's enabled flag was kept",
+                    user.status
+                ),
+            ));
+        }
+
+        // Identities first: a user counts as social-only only if at least one of its linked
+        // identities maps to a Keycloak identity provider. Otherwise (e.g. an Auth0 `sms`
+        // passwordless user) it would arrive with no credential, no link and no way in.
+        let identities = self.mapping.identities.map(&user.identities);
+        diags.extend(identities.diagnostics);
+        let social_only = user.is_social_only() && !identities.links.is_empty();
+        if user.is_social_only() && !social_only {
+            diags.push(Diagnostic::new(
+                "social_identity_not_mapped",
+                "none of the user's linked identities maps to a Keycloak identity provider; the user must set a password",
+            ));
+        }
+        let (credential, password) = decide(&user, &self.options, social_only);
+        if matches!(password, PasswordOutcome::Reset { .. })
+            || (social_only && self.mapping.passwords.social_only_update_password)
+        {
+            actions.push(UPDATE_PASSWORD.to_string());
+        } else if social_only {
+            actions.retain(|a| a != UPDATE_PASSWORD);
+        }
+        let mut seen_actions = BTreeSet::new();
+        actions.retain(|a| seen_actions.insert(a.clone()));
+
+        let email_verified = match self.mapping.email.verified {
+            Verified::Source => user.email_verified.unwrap_or(false),
+            Verified::Always => true,
+            Verified::Never => false,
+        };
+
+        let attributes = self.attributes(&user, &mut diags);
+        let mut grants = Grants::default();
+        self.mapping.roles.apply(&user, &mut grants);
+        self.mapping.groups.apply(&user, &mut grants);
+
+        let id = self.mapping.deterministic_ids.then(|| {
+            Uuid::new_v5(
+                &USER_ID_NAMESPACE,
+                format!("{}:{}", self.mapping.source.as_str(), user.source_id).as_bytes(),
+            )
+            .to_string()
+        });
+
+        let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
+        let client_roles: BTreeMap<String, Vec<String>> = grants
+            .client_roles
+            .into_iter()
+            .map(|(c, r)| (c, r.into_iter().collect()))
+            .collect();
+        // username, email, emailVerified and requiredActions are set by `commit`.
+        let representation = UserRepresentation {
+            id,
+            first_name,
+            last_name,
+            attributes: (!attributes.is_empty()).then_some(attributes),
+            enabled: Some(enabled),
+            created_timestamp: user.created_at,
+            credentials: credential.map(|c| vec![c]),
+            federated_identities: (!identities.links.is_empty()).then_some(identities.links),
+            realm_roles: non_empty(grants.realm_roles.into_iter().collect()),
+            client_roles: (!client_roles.is_empty()).then_some(client_roles),
+            groups: non_empty(grants.groups.into_iter().collect()),
+            ..UserRepresentation::default()
+        };
+        Prepared::User(Box::new(Candidate {
+            email_verified: email.as_ref().map(|_| email_verified),
+            planned: PlannedUser {
+                source_id: user.source_id,
+                provenance: user.provenance,
+                user: representation,
+                password,
+                diagnostics: diags,
+            },
+            username,
+            email,
+            actions,
+            unmapped_roles: grants.unmapped_roles,
+            unmapped_groups: grants.unmapped_groups,
+            identities_dropped: identities.dropped,
+            unknown_status,
+        }))
     }
 
     fn filter_rule(&self, user: &User) -> Option<String> {
@@ -486,268 +867,52 @@ impl Transformer {
         attrs.retain(|_, v| !v.is_empty());
         attrs
     }
+}
 
-    fn duplicate_example(&mut self, kind: &str, action: &str, user: &User, first: String) {
-        let examples = &mut self.summary.duplicates.examples;
-        if examples.len() < MAX_DUPLICATE_EXAMPLES {
-            examples.push(DuplicateExample {
-                kind: kind.to_string(),
-                action: action.to_string(),
-                source_id: user.source_id.clone(),
-                at: format!("{}:{}", user.provenance.file, user.provenance.line),
-                first,
-            });
-        }
-    }
+/// A transform-stage rejection of `user` (before duplicate detection).
+fn reject(user: User, (code, message): Reject) -> Prepared {
+    Prepared::Rejected(Rejection {
+        provenance: user.provenance,
+        source_id: Some(user.source_id),
+        reason: code.to_string(),
+        message,
+        stage: Stage::Transform,
+    })
+}
 
-    fn plan(&mut self, mut user: User) -> Outcome {
-        if !self.index.is_empty() {
-            self.index.attach(&mut user);
-        }
-        if let Some(rule) = self.filter_rule(&user) {
-            self.summary.filtered.total += 1;
-            bump(&mut self.summary.filtered.by_rule, &rule);
-            return Outcome::Filtered {
-                provenance: user.provenance,
-                source_id: user.source_id,
-                rule,
-            };
-        }
-        let mut diags = std::mem::take(&mut user.diagnostics);
-
-        let username = match self.username(&user) {
-            Ok(u) => u,
-            Err(r) => return self.reject(&user, r),
-        };
-
-        let mut email = None;
-        if let Some(raw) = self.mapping.email.from.first(&user) {
-            let normalized = normalize_email(&raw);
-            match check_email(&normalized) {
-                Ok(()) => email = Some(normalized),
-                Err(why) => match self.mapping.email.invalid {
-                    InvalidPolicy::Reject => {
-                        return self.reject(
-                            &user,
-                            (
-                                reason::INVALID_EMAIL,
-                                format!("e-mail `{}` is invalid: {why}", raw.trim()),
-                            ),
-                        )
-                    }
-                    InvalidPolicy::Drop => diags.push(Diagnostic::new(
-                        "email_dropped",
-                        format!("invalid e-mail `{}` dropped: {why}", raw.trim()),
-                    )),
-                },
-            }
-        }
-
-        let (first_name, last_name) = match self.names(&user, &mut diags) {
-            Ok(n) => n,
-            Err(r) => return self.reject(&user, r),
-        };
-
-        // Duplicates: everything after this point cannot reject, so keys registered below
-        // belong to users that are really planned.
-        if let Some(first) = self.keys.holder(KeyKind::Username, &username) {
-            self.summary.duplicates.usernames_rejected += 1;
-            self.duplicate_example("username", "rejected", &user, first.to_string());
-            return self.reject(
-                &user,
-                (
-                    reason::DUPLICATE,
-                    format!("username `{username}` is already taken by the user at {first}"),
-                ),
-            );
-        }
-        if let Some(e) = email.clone() {
-            if let Some(first) = self.keys.holder(KeyKind::Email, &e) {
-                match self.mapping.email.duplicates {
-                    DuplicatePolicy::Reject => {
-                        self.summary.duplicates.emails_rejected += 1;
-                        self.duplicate_example("email", "rejected", &user, first.to_string());
-                        return self.reject(
-                            &user,
-                            (
-                                reason::DUPLICATE,
-                                format!("e-mail `{e}` is already used by the user at {first}"),
-                            ),
-                        );
-                    }
-                    DuplicatePolicy::DropEmail => {
-                        self.summary.duplicates.emails_dropped += 1;
-                        self.duplicate_example("email", "email_dropped", &user, first.to_string());
-                        diags.push(Diagnostic::new(
-                            "duplicate_email_dropped",
-                            format!("e-mail `{e}` is already used by the user at {first}; this user is kept without it"),
-                        ));
-                        email = None;
-                    }
+impl Joins {
+    /// See [`Transformer::stage`].
+    fn stage(&mut self, item: SourceResult) -> Option<Staged> {
+        let passed = match item {
+            Ok(SourceItem::User(mut user)) => {
+                self.users_seen = true;
+                if !self.index.is_empty() {
+                    self.index.attach(&mut user);
                 }
+                return Some(Staged::User(user));
             }
-        }
-
-        let (enabled, mut actions, known_status) = self.mapping.status.resolve(&user);
-        if !known_status {
-            bump(&mut self.summary.unknown_statuses, &user.status);
-            diags.push(Diagnostic::new(
-                "status_unknown",
-                format!(
-                    "status `{}` has no status rule; the source's enabled flag was kept",
-                    user.status
-                ),
-            ));
-        }
-
-        // Identities first: a user counts as social-only only if at least one of its linked
-        // identities maps to a Keycloak identity provider. Otherwise (e.g. an Auth0 `sms`
-        // passwordless user) it would arrive with no credential, no link and no way in.
-        let identities = self.mapping.identities.map(&user.identities);
-        diags.extend(identities.diagnostics);
-        let social_only = user.is_social_only() && !identities.links.is_empty();
-        if user.is_social_only() && !social_only {
-            diags.push(Diagnostic::new(
-                "social_identity_not_mapped",
-                "none of the user's linked identities maps to a Keycloak identity provider; the user must set a password",
-            ));
-        }
-        let (credential, password) = decide(&user, &self.options, social_only);
-        if matches!(password, PasswordOutcome::Reset { .. })
-            || (social_only && self.mapping.passwords.social_only_update_password)
-        {
-            actions.push(UPDATE_PASSWORD.to_string());
-        } else if social_only {
-            actions.retain(|a| a != UPDATE_PASSWORD);
-        }
-
-        let email_verified = email.as_ref().map(|_| match self.mapping.email.verified {
-            Verified::Source => user.email_verified.unwrap_or(false),
-            Verified::Always => true,
-            Verified::Never => false,
-        });
-        if self.mapping.email.verify_email_action && email_verified == Some(false) {
-            actions.push(VERIFY_EMAIL.to_string());
-        }
-        let mut seen_actions = BTreeSet::new();
-        actions.retain(|a| seen_actions.insert(a.clone()));
-
-        let attributes = self.attributes(&user, &mut diags);
-        let mut grants = Grants::default();
-        self.mapping.roles.apply(&user, &mut grants);
-        self.mapping.groups.apply(&user, &mut grants);
-
-        let id = self.mapping.deterministic_ids.then(|| {
-            Uuid::new_v5(
-                &USER_ID_NAMESPACE,
-                format!("{}:{}", self.mapping.source.as_str(), user.source_id).as_bytes(),
-            )
-            .to_string()
-        });
-
-        self.keys
-            .insert(KeyKind::Username, &username, &user.provenance);
-        if let Some(e) = &email {
-            self.keys.insert(KeyKind::Email, e, &user.provenance);
-        }
-
-        let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
-        let client_roles: BTreeMap<String, Vec<String>> = grants
-            .client_roles
-            .into_iter()
-            .map(|(c, r)| (c, r.into_iter().collect()))
-            .collect();
-        let representation = UserRepresentation {
-            id,
-            username: Some(username),
-            first_name,
-            last_name,
-            email,
-            email_verified,
-            attributes: (!attributes.is_empty()).then_some(attributes),
-            enabled: Some(enabled),
-            created_timestamp: user.created_at,
-            credentials: credential.map(|c| vec![c]),
-            required_actions: non_empty(actions),
-            federated_identities: (!identities.links.is_empty()).then_some(identities.links),
-            realm_roles: non_empty(grants.realm_roles.into_iter().collect()),
-            client_roles: (!client_roles.is_empty()).then_some(client_roles),
-            groups: non_empty(grants.groups.into_iter().collect()),
-            ..UserRepresentation::default()
-        };
-        let planned = PlannedUser {
-            source_id: user.source_id,
-            provenance: user.provenance,
-            user: representation,
-            password,
-            diagnostics: diags,
-        };
-        self.count_planned(
-            &planned,
-            &grants.unmapped_roles,
-            &grants.unmapped_groups,
-            &identities.dropped,
-        );
-        Outcome::Planned(Box::new(planned))
-    }
-
-    /// Add a planned user to the summary, reading what was granted from the representation
-    /// itself so the counts describe exactly what the sink receives.
-    fn count_planned(
-        &mut self,
-        planned: &PlannedUser,
-        unmapped_roles: &BTreeSet<String>,
-        unmapped_groups: &BTreeSet<String>,
-        identities_dropped: &[String],
-    ) {
-        let s = &mut self.summary;
-        let u = &planned.user;
-        s.users_planned += 1;
-        if u.enabled == Some(true) {
-            s.enabled += 1;
-        } else {
-            s.disabled += 1;
-        }
-        for a in u.required_actions.iter().flatten() {
-            bump(&mut s.required_actions, a);
-        }
-        match &planned.password {
-            PasswordOutcome::Carried { provider } => bump(&mut s.passwords.carried, provider),
-            PasswordOutcome::Reset { reason, .. } => bump(&mut s.passwords.reset, reason.as_str()),
-            PasswordOutcome::NotNeeded => s.passwords.not_needed += 1,
-        }
-        for r in u.realm_roles.iter().flatten() {
-            bump(&mut s.realm_roles, r);
-        }
-        for (client, roles) in u.client_roles.iter().flatten() {
-            let per_client = s.client_roles.entry(client.clone()).or_default();
-            for r in roles {
-                bump(per_client, r);
+            Ok(SourceItem::Membership(m)) => {
+                self.memberships += 1;
+                if self.users_seen {
+                    self.memberships_after_users += 1;
+                }
+                self.index.add(m);
+                return None;
             }
-        }
-        for g in u.groups.iter().flatten() {
-            bump(&mut s.groups, g);
-        }
-        for alias in u
-            .federated_identities
-            .iter()
-            .flatten()
-            .filter_map(|l| l.identity_provider.as_ref())
-        {
-            bump(&mut s.identities, alias);
-        }
-        for p in identities_dropped {
-            bump(&mut s.identities_dropped, p);
-        }
-        for r in unmapped_roles {
-            bump(&mut s.unmapped_roles, r);
-        }
-        for g in unmapped_groups {
-            bump(&mut s.unmapped_groups, g);
-        }
-        for d in &planned.diagnostics {
-            bump(&mut s.diagnostics, &d.code);
-        }
+            Err(e) => Passed::Error(e),
+            Ok(SourceItem::Role(role)) => Passed::Role(role),
+            Ok(SourceItem::Group(group)) => Passed::Group(group),
+            Ok(SourceItem::Merged {
+                what,
+                into,
+                provenance,
+            }) => Passed::Merged {
+                what,
+                into,
+                provenance,
+            },
+        };
+        Some(Staged::Other(passed))
     }
 }
 

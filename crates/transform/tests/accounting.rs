@@ -203,8 +203,8 @@ fn push_returns_one_outcome_per_record_except_memberships() {
         counts,
         vec![1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1]
     );
-    assert_eq!(t.summary().records_read, 18);
     let (rest, summary) = t.finish();
+    assert_eq!(summary.records_read, 18);
     assert_eq!(rest.len(), 2);
     assert!(summary.is_balanced());
 }
