@@ -168,8 +168,8 @@ pub const NOT_INCLUDED: &str = "not_included";
 /// (in input order again: duplicate detection and the counts). [`Transformer::push`] runs the
 /// three inline; [`Transformer::run`] spreads the middle one over worker threads.
 pub struct Transformer {
-    planner: Planner,
-    joins: Joins,
+    pub(crate) planner: std::sync::Arc<Planner>,
+    pub(crate) joins: Joins,
     keys: KeySets,
     summary: PlanSummary,
 }
@@ -200,6 +200,7 @@ pub(crate) enum Staged {
 }
 
 /// A record that is counted and reported but not planned.
+#[derive(Clone)]
 pub(crate) enum Passed {
     Error(RecordError),
     Role(Role),
@@ -219,13 +220,13 @@ pub(crate) enum Prepared {
         rule: String,
     },
     Rejected(Rejection),
-    User(Box<Candidate>),
+    User(Candidate),
     Other(Passed),
 }
 
 /// A user planned up to duplicate detection: everything after it cannot reject.
 pub(crate) struct Candidate {
-    planned: PlannedUser,
+    planned: Box<PlannedUser>,
     username: String,
     email: Option<String>,
     /// `emailVerified` if the e-mail survives duplicate detection.
@@ -259,11 +260,11 @@ impl Transformer {
             })
             .collect();
         Self {
-            planner: Planner {
+            planner: std::sync::Arc::new(Planner {
                 mapping,
                 options,
                 consumed_attributes,
-            },
+            }),
             joins: Joins::default(),
             keys: KeySets::new(),
             summary,
@@ -282,7 +283,7 @@ impl Transformer {
     pub fn push(&mut self, item: SourceResult) -> Vec<Outcome> {
         match self.stage(item) {
             Some(staged) => {
-                let prepared = self.planner.prepare(staged);
+                let prepared = self.planner.prepare(&staged);
                 vec![self.commit(prepared)]
             }
             None => Vec::new(),
@@ -357,7 +358,7 @@ impl Transformer {
                 self.count_rejection(&rejection);
                 Outcome::Rejected(rejection)
             }
-            Prepared::User(candidate) => self.commit_user(*candidate),
+            Prepared::User(candidate) => self.commit_user(candidate),
         }
     }
 
@@ -413,10 +414,10 @@ impl Transformer {
         bump(&mut self.summary.rejected.by_stage, r.stage.as_str());
     }
 
-    fn reject_duplicate(&mut self, planned: PlannedUser, message: String) -> Outcome {
+    fn reject_duplicate(&mut self, planned: &PlannedUser, message: String) -> Outcome {
         let rejection = Rejection {
-            provenance: planned.provenance,
-            source_id: Some(planned.source_id),
+            provenance: planned.provenance.clone(),
+            source_id: Some(planned.source_id.clone()),
             reason: reason::DUPLICATE.to_string(),
             message,
             stage: Stage::Transform,
@@ -456,7 +457,7 @@ impl Transformer {
             self.summary.duplicates.usernames_rejected += 1;
             self.duplicate_example("username", "rejected", &planned, first.to_string());
             return self.reject_duplicate(
-                planned,
+                &planned,
                 format!("username `{username}` is already taken by the user at {first}"),
             );
         }
@@ -468,7 +469,7 @@ impl Transformer {
                         self.duplicate_example("email", "rejected", &planned, first.to_string());
                         let message =
                             format!("e-mail `{e}` is already used by the user at {first}");
-                        return self.reject_duplicate(planned, message);
+                        return self.reject_duplicate(&planned, message);
                     }
                     DuplicatePolicy::DropEmail => {
                         self.summary.duplicates.emails_dropped += 1;
@@ -511,7 +512,7 @@ impl Transformer {
             &unmapped_groups,
             &identities_dropped,
         );
-        Outcome::Planned(Box::new(planned))
+        Outcome::Planned(planned)
     }
 
     /// Add a planned user to the summary, reading what was granted from the representation
@@ -575,23 +576,26 @@ impl Transformer {
 }
 
 impl Planner {
-    /// Step two: everything about a user that depends only on the mapping and the user.
-    pub(crate) fn prepare(&self, staged: Staged) -> Prepared {
+    /// Step two: everything about a user that depends only on the mapping and the user. It
+    /// borrows the item and copies what it keeps, so that in [`Transformer::run`] each
+    /// thread frees what it allocated (freeing on another thread is slow in every allocator
+    /// tried).
+    pub(crate) fn prepare(&self, staged: &Staged) -> Prepared {
         match staged {
-            Staged::Other(passed) => Prepared::Other(passed),
-            Staged::User(user) => self.plan(*user),
+            Staged::Other(passed) => Prepared::Other(passed.clone()),
+            Staged::User(user) => self.plan(user),
         }
     }
 
-    fn plan(&self, mut user: User) -> Prepared {
-        if let Some(rule) = self.filter_rule(&user) {
+    fn plan(&self, user: &User) -> Prepared {
+        if let Some(rule) = self.filter_rule(user) {
             return Prepared::Filtered {
-                provenance: user.provenance,
-                source_id: user.source_id,
+                provenance: user.provenance.clone(),
+                source_id: user.source_id.clone(),
                 rule,
             };
         }
-        let mut diags = std::mem::take(&mut user.diagnostics);
+        let mut diags = user.diagnostics.clone();
 
         let username = match self.username(&user) {
             Ok(u) => u,
@@ -697,15 +701,15 @@ impl Planner {
             groups: non_empty(grants.groups.into_iter().collect()),
             ..UserRepresentation::default()
         };
-        Prepared::User(Box::new(Candidate {
+        Prepared::User(Candidate {
             email_verified: email.as_ref().map(|_| email_verified),
-            planned: PlannedUser {
-                source_id: user.source_id,
-                provenance: user.provenance,
+            planned: Box::new(PlannedUser {
+                source_id: user.source_id.clone(),
+                provenance: user.provenance.clone(),
                 user: representation,
                 password,
                 diagnostics: diags,
-            },
+            }),
             username,
             email,
             actions,
@@ -713,7 +717,7 @@ impl Planner {
             unmapped_groups: grants.unmapped_groups,
             identities_dropped: identities.dropped,
             unknown_status,
-        }))
+        })
     }
 
     fn filter_rule(&self, user: &User) -> Option<String> {
@@ -870,10 +874,10 @@ impl Planner {
 }
 
 /// A transform-stage rejection of `user` (before duplicate detection).
-fn reject(user: User, (code, message): Reject) -> Prepared {
+fn reject(user: &User, (code, message): Reject) -> Prepared {
     Prepared::Rejected(Rejection {
-        provenance: user.provenance,
-        source_id: Some(user.source_id),
+        provenance: user.provenance.clone(),
+        source_id: Some(user.source_id.clone()),
         reason: code.to_string(),
         message,
         stage: Stage::Transform,
@@ -882,7 +886,7 @@ fn reject(user: User, (code, message): Reject) -> Prepared {
 
 impl Joins {
     /// See [`Transformer::stage`].
-    fn stage(&mut self, item: SourceResult) -> Option<Staged> {
+    pub(crate) fn stage(&mut self, item: SourceResult) -> Option<Staged> {
         let passed = match item {
             Ok(SourceItem::User(mut user)) => {
                 self.users_seen = true;

@@ -17,6 +17,7 @@ mod engine;
 mod fields;
 mod identities;
 mod mapping;
+mod parallel;
 mod passwords;
 mod roles;
 mod status;
@@ -30,6 +31,7 @@ pub use engine::{
     MAX_ATTRIBUTE_VALUE_CHARS, NOT_INCLUDED, USER_ID_NAMESPACE,
 };
 pub use fields::{FieldPath, PathError};
+pub use parallel::default_workers;
 pub use identities::DEFAULT_ALIASES;
 pub use mapping::{
     DuplicatePolicy, InvalidMapping, InvalidPolicy, Mapping, MappingError, Verified,

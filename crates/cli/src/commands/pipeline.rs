@@ -67,25 +67,18 @@ pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared
 }
 
 /// Stream the inputs through the transform; `each` sees every outcome, in order, including
-/// those produced at the end (memberships that matched no user).
+/// those produced at the end (memberships that matched no user). Users are planned on worker
+/// threads when the machine has more than one core.
 pub fn run(
     input: &InputArgs,
     prepared: Prepared,
-    mut each: impl FnMut(&Outcome) -> anyhow::Result<()>,
+    each: impl FnMut(&Outcome) -> anyhow::Result<()>,
 ) -> anyhow::Result<PlanSummary> {
     let stream = sources::open(input, prepared.source)?;
-    let realm = prepared.realm.clone();
-    let mut transformer = Transformer::new(prepared.mapping, prepared.options);
-    for item in stream {
-        for outcome in transformer.push(item) {
-            each(&outcome)?;
-        }
-    }
-    let (rest, mut summary) = transformer.finish();
-    for outcome in &rest {
-        each(outcome)?;
-    }
+    let transformer = Transformer::new(prepared.mapping, prepared.options);
+    let workers = std::env::var("KCM_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(kcm_transform::default_workers);
+    let mut summary = transformer.run(stream, workers, each)?;
     // `--realm` overrides the mapping's realm for everything written from the summary.
-    summary.realm = realm;
+    summary.realm = prepared.realm;
     Ok(summary)
 }

@@ -157,8 +157,10 @@ pub fn first_pass(
     let mut attributes = BTreeSet::new();
     let summary = pipeline::run(input, prepared, |outcome| {
         if let Planned::Planned(p) = outcome {
-            if let Some(attrs) = &p.user.attributes {
-                attributes.extend(attrs.keys().cloned());
+            for name in p.user.attributes.iter().flat_map(|a| a.keys()) {
+                if !attributes.contains(name) {
+                    attributes.insert(name.clone());
+                }
             }
         }
         Ok(writer.record(outcome)?)
