@@ -14,6 +14,9 @@ use crate::draft::{insert_path, Draft};
 pub(crate) struct CsvUsers {
     rows: CsvRows,
     columns: Vec<Column>,
+    /// Indexes of the profile columns, sorted by attribute name: the profile map is then
+    /// built from sorted pairs in one pass instead of one search per cell.
+    profile_order: Vec<usize>,
 }
 
 impl CsvUsers {
@@ -41,35 +44,69 @@ impl CsvUsers {
         if !columns.contains(&Column::Status) {
             tracing::warn!(file = %path, "no status column: every user is taken as ACTIVE");
         }
-        Ok(Self { rows, columns })
+        let mut profile_order: Vec<usize> = (0..columns.len())
+            .filter(|&i| matches!(columns[i], Column::Profile(_)))
+            .collect();
+        profile_order.sort_by(|&a, &b| profile_name(&columns[a]).cmp(profile_name(&columns[b])));
+        Ok(Self {
+            rows,
+            columns,
+            profile_order,
+        })
+    }
+}
+
+fn profile_name(column: &Column) -> &str {
+    match column {
+        Column::Profile(name) => name,
+        _ => "",
+    }
+}
+
+/// A cell without its surrounding whitespace; `None` when nothing is left.
+fn trimmed(cell: String) -> Option<String> {
+    let value = cell.trim();
+    if value.is_empty() {
+        None
+    } else if value.len() == cell.len() {
+        Some(cell)
+    } else {
+        Some(value.to_string())
     }
 }
 
 /// One data row → a user.
-fn user(columns: &[Column], row: Row, path: &Arc<str>) -> SourceResult {
+fn user(columns: &[Column], profile_order: &[usize], row: Row, path: &Arc<str>) -> SourceResult {
     let mut draft = Draft::default();
-    for (column, cell) in columns.iter().zip(row.cells) {
-        let value = cell.trim();
-        if value.is_empty() {
-            continue;
-        }
-        let value = if value.len() == cell.len() {
-            cell
-        } else {
-            value.to_string()
-        };
-        match column {
-            Column::Id => draft.id = Some(value),
-            Column::Status => draft.status = Some(value),
-            Column::Created => draft.created = Some(value),
-            Column::LastLogin => draft.last_login = Some(value),
-            Column::Meta(path) => insert_path(&mut draft.meta, path, Value::String(value)),
-            Column::Profile(name) => {
-                draft.profile.insert(name.clone(), Value::String(value));
+    let mut cells = row.cells;
+    for (column, cell) in columns.iter().zip(cells.iter_mut()) {
+        let slot = match column {
+            Column::Id => &mut draft.id,
+            Column::Status => &mut draft.status,
+            Column::Created => &mut draft.created,
+            Column::LastLogin => &mut draft.last_login,
+            Column::Meta(path) => {
+                if let Some(value) = trimmed(std::mem::take(cell)) {
+                    insert_path(&mut draft.meta, path, Value::String(value));
+                }
+                continue;
             }
-            Column::Ignored => {}
+            Column::Profile(_) | Column::Ignored => continue,
+        };
+        if let Some(value) = trimmed(std::mem::take(cell)) {
+            *slot = Some(value);
         }
     }
+    draft.profile = profile_order
+        .iter()
+        .filter_map(|&i| {
+            let value = trimmed(std::mem::take(cells.get_mut(i)?))?;
+            Some((
+                profile_name(columns.get(i)?).to_string(),
+                Value::String(value),
+            ))
+        })
+        .collect();
     let provenance = Provenance::new(path.clone(), row.line, row.record);
     draft
         .into_user(provenance)
@@ -81,6 +118,6 @@ impl Iterator for CsvUsers {
 
     fn next(&mut self) -> Option<SourceResult> {
         let row = self.rows.next()?;
-        Some(row.and_then(|row| user(&self.columns, row, self.rows.path())))
+        Some(row.and_then(|row| user(&self.columns, &self.profile_order, row, self.rows.path())))
     }
 }

@@ -180,16 +180,18 @@ impl Draft {
                 None => (None, None),
             },
         };
-        let mut attributes = Attributes::new();
-        for (name, value) in &self.profile {
-            if FIRST_CLASS.contains(&name.as_str()) || Some(name.as_str()) == phone_field {
-                continue;
-            }
-            let values = attribute_values(value);
-            if !values.is_empty() {
-                attributes.insert(name.clone(), values);
-            }
-        }
+        // The profile is sorted by name, so the attributes are built from sorted pairs.
+        let attributes: Attributes = self
+            .profile
+            .iter()
+            .filter(|(name, _)| {
+                !FIRST_CLASS.contains(&name.as_str()) && Some(name.as_str()) != phone_field
+            })
+            .filter_map(|(name, value)| {
+                let values = attribute_values(value);
+                (!values.is_empty()).then(|| (name.clone(), values))
+            })
+            .collect();
         let email_verified = email.as_deref().and_then(|e| self.email_verified(e));
         if self
             .provider_type()

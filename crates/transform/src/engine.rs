@@ -363,49 +363,59 @@ impl Transformer {
     }
 
     /// End of input: membership rows that matched no user become rejections; returns them
-    /// with the final summary.
-    pub fn finish(mut self) -> (Vec<Outcome>, PlanSummary) {
-        let joins = std::mem::take(&mut self.joins);
-        let unmatched: Vec<Rejection> = joins
-            .index
-            .unmatched()
-            .map(|m| {
-                let what = match m.kind {
-                    MembershipKind::Role => "role",
-                    MembershipKind::Group => "group",
-                };
-                let (by, value) = match &m.member {
-                    MemberRef::Id(v) => ("id", v),
-                    MemberRef::Email(v) => ("e-mail", v),
-                    MemberRef::Login(v) => ("login", v),
-                    MemberRef::Any(v) => ("id, e-mail or login", v),
-                };
-                Rejection {
-                    provenance: m.provenance.clone(),
-                    source_id: None,
-                    reason: reason::UNMATCHED.to_string(),
-                    message: format!(
-                        "{what} membership `{}` for {by} `{value}` matched no user",
-                        m.name
-                    ),
-                    stage: Stage::Transform,
-                }
+    /// with the final summary. [`Transformer::finish_with`] streams them instead.
+    pub fn finish(self) -> (Vec<Outcome>, PlanSummary) {
+        let mut outcomes = Vec::new();
+        let summary = self
+            .finish_with(|o| {
+                outcomes.push(o.clone());
+                Ok::<(), std::convert::Infallible>(())
             })
-            .collect();
-        let unmatched_count = unmatched.len() as u64;
+            .unwrap_or_else(|never| match never {});
+        (outcomes, summary)
+    }
+
+    /// End of input: `each` sees a rejection for every membership row that matched no user,
+    /// in input order, one at a time (there can be millions); then the final summary.
+    pub fn finish_with<E>(
+        mut self,
+        mut each: impl FnMut(&Outcome) -> Result<(), E>,
+    ) -> Result<PlanSummary, E> {
+        let joins = std::mem::take(&mut self.joins);
+        let mut unmatched = 0u64;
+        for m in joins.index.unmatched() {
+            let what = match m.kind {
+                MembershipKind::Role => "role",
+                MembershipKind::Group => "group",
+            };
+            let (by, value) = match &m.member {
+                MemberRef::Id(v) => ("id", v),
+                MemberRef::Email(v) => ("e-mail", v),
+                MemberRef::Login(v) => ("login", v),
+                MemberRef::Any(v) => ("id, e-mail or login", v),
+            };
+            let rejection = Rejection {
+                provenance: m.provenance.clone(),
+                source_id: None,
+                reason: reason::UNMATCHED.to_string(),
+                message: format!(
+                    "{what} membership `{}` for {by} `{value}` matched no user",
+                    m.name
+                ),
+                stage: Stage::Transform,
+            };
+            unmatched += 1;
+            self.count_rejection(&rejection);
+            each(&Outcome::Rejected(rejection))?;
+        }
         self.summary.records_read += joins.memberships;
         let side = &mut self.summary.side_records;
         side.memberships = joins.memberships;
         side.memberships_after_users = joins.memberships_after_users;
-        side.memberships_unmatched = unmatched_count;
-        side.memberships_attached = side.memberships.saturating_sub(unmatched_count);
+        side.memberships_unmatched = unmatched;
+        side.memberships_attached = side.memberships.saturating_sub(unmatched);
         side.total += side.memberships_attached;
-        let mut outcomes = Vec::with_capacity(unmatched.len());
-        for r in unmatched {
-            self.count_rejection(&r);
-            outcomes.push(Outcome::Rejected(r));
-        }
-        (outcomes, self.summary)
+        Ok(self.summary)
     }
 
     fn count_rejection(&mut self, r: &Rejection) {
@@ -833,7 +843,7 @@ impl Planner {
                 }
             }
         }
-        let mut written = BTreeSet::new();
+        let mut written: Vec<&str> = Vec::new();
         for rule in &spec.rules {
             let input = rule
                 .from
@@ -845,8 +855,15 @@ impl Planner {
                 continue;
             }
             // The first rule writing a name replaces a kept source value; later rules add.
-            let entry = attrs.entry(rule.to.clone()).or_default();
-            if written.insert(rule.to.clone()) {
+            let first_write = !written.contains(&rule.to.as_str());
+            if first_write {
+                written.push(&rule.to);
+            }
+            let entry = match attrs.get_mut(&rule.to) {
+                Some(entry) => entry,
+                None => attrs.entry(rule.to.clone()).or_default(),
+            };
+            if first_write {
                 entry.clear();
             }
             for v in values {
@@ -860,7 +877,11 @@ impl Planner {
         }
         for (name, values) in attrs.iter_mut() {
             let before = values.len();
-            values.retain(|v| v.chars().count() <= MAX_ATTRIBUTE_VALUE_CHARS);
+            // A value of at most that many bytes has at most that many characters.
+            values.retain(|v| {
+                v.len() <= MAX_ATTRIBUTE_VALUE_CHARS
+                    || v.chars().count() <= MAX_ATTRIBUTE_VALUE_CHARS
+            });
             if values.len() != before {
                 diags.push(Diagnostic::new(
                     "attribute_value_too_long",

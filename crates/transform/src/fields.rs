@@ -190,7 +190,24 @@ impl FieldPath {
 
     /// The first value, if any.
     pub fn first(&self, user: &User) -> Option<String> {
-        self.values(user).into_iter().next()
+        let text = |v: Option<&String>| v.filter(|s| !s.is_empty()).cloned();
+        match self {
+            // The common single-valued fields, without building the list of all values.
+            FieldPath::SourceId => text(Some(&user.source_id)),
+            FieldPath::Username => text(user.username.as_ref()),
+            FieldPath::Email => text(user.email.as_ref()),
+            FieldPath::FirstName => text(user.first_name.as_ref()),
+            FieldPath::LastName => text(user.last_name.as_ref()),
+            FieldPath::DisplayName => text(user.display_name.as_ref()),
+            FieldPath::Phone => text(user.phone.as_ref()),
+            FieldPath::Status => text(Some(&user.status)),
+            FieldPath::Attribute(name) => text(
+                user.attributes
+                    .get(name)
+                    .and_then(|vs| vs.iter().find(|v| !v.is_empty())),
+            ),
+            _ => self.values(user).into_iter().next(),
+        }
     }
 }
 

@@ -31,12 +31,12 @@ pub use engine::{
     MAX_ATTRIBUTE_VALUE_CHARS, NOT_INCLUDED, USER_ID_NAMESPACE,
 };
 pub use fields::{FieldPath, PathError};
-pub use parallel::default_workers;
 pub use identities::DEFAULT_ALIASES;
 pub use mapping::{
     DuplicatePolicy, InvalidMapping, InvalidPolicy, Mapping, MappingError, Verified,
     DEFAULT_LEGACY_ID_ATTRIBUTE, MAX_MAPPING_BYTES,
 };
+pub use parallel::default_workers;
 pub use passwords::{
     FirebaseSettings, OptionsError, PasswordOutcome, PasswordSettings, SecretRef, TransformOptions,
     ENV_PREFIX,

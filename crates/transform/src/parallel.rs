@@ -2,7 +2,8 @@
 //! each and spreads the middle one over workers:
 //!
 //! ```text
-//! source ─▶ stage (memberships, in order) ─▶ prepare × N (any order) ─▶ commit (in order) ─▶ each
+//! source ─▶ stage (in order) ─▶ prepare × N (workers) ─▶ commit (in order) ─▶ each
+//!           staging thread                                calling thread
 //! ```
 //!
 //! Batches go to the workers round-robin and are taken back in the same rotation, so the
@@ -11,9 +12,9 @@
 //! source could run ahead.
 //!
 //! Each thread frees what it allocated: a worker only borrows the staged users and hands the
-//! batch back to the stager to drop, and the outcomes go back to the worker that built them
-//! once `each` has seen them. Freeing a user on another thread than the one that built it
-//! was measured to double the CPU time of `plan` (glibc and mimalloc alike).
+//! batch back to the staging thread, and the outcomes go back to the worker that built them once
+//! `each` has seen them. Freeing a user on another thread than the one that built it was
+//! measured to double the CPU time of `plan` (glibc and mimalloc alike).
 
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
@@ -30,11 +31,13 @@ const BATCH_ITEMS: usize = 128;
 /// Batches that may wait in each queue.
 const QUEUED_BATCHES: usize = 2;
 
-/// Workers worth running for [`Transformer::run`] on this machine: one per core, none on a
-/// single core (the threads would only take turns).
+/// Workers worth running for [`Transformer::run`] on this machine: one per core beyond the
+/// one the staging and committing threads share with the source's read-ahead, none on a
+/// single core (the threads would only take turns). On two cores one worker was measured
+/// faster than two (BENCHMARKS.md).
 pub fn default_workers() -> usize {
     match thread::available_parallelism().map(usize::from) {
-        Ok(n) if n > 1 => n,
+        Ok(n) if n > 1 => n - 1,
         _ => 0,
     }
 }
@@ -46,8 +49,9 @@ type Finished = (Vec<Prepared>, Vec<Outcome>);
 impl Transformer {
     /// Plan every item, then [`finish`](Transformer::finish); `each` sees every outcome in
     /// input order, those of the end included. With `workers` of 0 everything runs on the
-    /// calling thread; otherwise the source is read on a thread of its own and users are
-    /// planned on `workers` threads. The first error from `each` stops the run.
+    /// calling thread; otherwise the source is read and staged on a thread of its own, users
+    /// are planned on `workers` threads, and the calling thread commits. The first error
+    /// from `each` stops the run.
     pub fn run<E>(
         mut self,
         items: impl Iterator<Item = SourceResult> + Send,
@@ -91,9 +95,8 @@ impl Transformer {
                     })
                     .expect("cannot start the staging thread");
                 let mut turn = 0;
-                while let Some(mut batch) = from_workers
-                    .get(turn % workers)
-                    .and_then(|r| r.recv().ok())
+                while let Some(mut batch) =
+                    from_workers.get(turn % workers).and_then(|r| r.recv().ok())
                 {
                     let mut outcomes = Vec::with_capacity(batch.len());
                     for prepared in batch.drain(..) {
@@ -114,11 +117,7 @@ impl Transformer {
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             })?;
         }
-        let (rest, summary) = self.finish();
-        for outcome in &rest {
-            each(outcome)?;
-        }
-        Ok(summary)
+        self.finish_with(each)
     }
 }
 

@@ -76,8 +76,7 @@ pub fn run(
 ) -> anyhow::Result<PlanSummary> {
     let stream = sources::open(input, prepared.source)?;
     let transformer = Transformer::new(prepared.mapping, prepared.options);
-    let workers = std::env::var("KCM_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(kcm_transform::default_workers);
-    let mut summary = transformer.run(stream, workers, each)?;
+    let mut summary = transformer.run(stream, kcm_transform::default_workers(), each)?;
     // `--realm` overrides the mapping's realm for everything written from the summary.
     summary.realm = prepared.realm;
     Ok(summary)
