@@ -607,13 +607,13 @@ impl Planner {
         }
         let mut diags = user.diagnostics.clone();
 
-        let username = match self.username(&user) {
+        let username = match self.username(user) {
             Ok(u) => u,
             Err(r) => return reject(user, r),
         };
 
         let mut email = None;
-        if let Some(raw) = self.mapping.email.from.first(&user) {
+        if let Some(raw) = self.mapping.email.from.first(user) {
             let normalized = normalize_email(&raw);
             match check_email(&normalized) {
                 Ok(()) => email = Some(normalized),
@@ -630,13 +630,13 @@ impl Planner {
             }
         }
 
-        let (first_name, last_name) = match self.names(&user, &mut diags) {
+        let (first_name, last_name) = match self.names(user, &mut diags) {
             Ok(n) => n,
             Err(r) => return reject(user, r),
         };
 
         // Nothing after this point rejects, except duplicate detection in `commit`.
-        let (enabled, mut actions, known_status) = self.mapping.status.resolve(&user);
+        let (enabled, mut actions, known_status) = self.mapping.status.resolve(user);
         let unknown_status = (!known_status).then(|| user.status.clone());
         if !known_status {
             diags.push(Diagnostic::new(
@@ -660,7 +660,7 @@ impl Planner {
                 "none of the user's linked identities maps to a Keycloak identity provider; the user must set a password",
             ));
         }
-        let (credential, password) = decide(&user, &self.options, social_only);
+        let (credential, password) = decide(user, &self.options, social_only);
         if matches!(password, PasswordOutcome::Reset { .. })
             || (social_only && self.mapping.passwords.social_only_update_password)
         {
@@ -677,10 +677,10 @@ impl Planner {
             Verified::Never => false,
         };
 
-        let attributes = self.attributes(&user, &mut diags);
+        let attributes = self.attributes(user, &mut diags);
         let mut grants = Grants::default();
-        self.mapping.roles.apply(&user, &mut grants);
-        self.mapping.groups.apply(&user, &mut grants);
+        self.mapping.roles.apply(user, &mut grants);
+        self.mapping.groups.apply(user, &mut grants);
 
         let id = self.mapping.deterministic_ids.then(|| {
             Uuid::new_v5(
