@@ -18,6 +18,7 @@ fn kc_migrate() -> Command {
     cmd.current_dir(repo())
         .env_remove("RUST_LOG")
         .env_remove("KEYCLOAK_URL")
+        .env_remove("KC_MIGRATE_WORKERS")
         .env_remove("FIREBASE_SIGNER_KEY")
         .env_remove("FIREBASE_SALT_SEPARATOR");
     cmd
@@ -168,6 +169,86 @@ fn plan_on_each_provider_writes_balanced_reports() {
         );
         assert_no_secrets_in(dir.path(), &[&stdout, &stderr]);
     }
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walk(dir)
+        .into_iter()
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p.strip_prefix(dir).unwrap().to_path_buf(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn reports_and_exports_do_not_depend_on_the_number_of_planning_threads() {
+    for provider in ["auth0", "okta", "firebase"] {
+        let mut runs = Vec::new();
+        // The same output path each time: it appears in the output.
+        let dir = tempfile::tempdir().unwrap();
+        for workers in ["0", "1", "3"] {
+            let mut cmd = kc_migrate();
+            cmd.env("KC_MIGRATE_WORKERS", workers)
+                .args(["export", "--mapping", &format!("mappings/{provider}.toml")])
+                .args(["--users-per-file", "7", "--out"])
+                .arg(dir.path().join("out"))
+                .args(samples(provider));
+            if provider == "firebase" {
+                cmd.env("FIREBASE_SIGNER_KEY", SAMPLE_SIGNER_KEY)
+                    .env("FIREBASE_SALT_SEPARATOR", "Bw==");
+            }
+            let o = cmd.output().unwrap();
+            let code = o.status.code().unwrap_or(-1);
+            assert!(
+                code == 0 || code == 1,
+                "{provider}, {workers} workers: {o:?}"
+            );
+            let files = tree(&dir.path().join("out"));
+            std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+            assert!(files.len() > 3, "{provider}: {} files", files.len());
+            runs.push((workers, o.stdout, files));
+        }
+        let (_, stdout, files) = &runs[0];
+        for (workers, other_stdout, other_files) in &runs[1..] {
+            assert!(
+                stdout == other_stdout,
+                "{provider}, {workers} workers: stdout differs"
+            );
+            assert_eq!(
+                files.len(),
+                other_files.len(),
+                "{provider}, {workers} workers"
+            );
+            for ((path, bytes), (other_path, other_bytes)) in files.iter().zip(other_files) {
+                assert_eq!(path, other_path, "{provider}, {workers} workers");
+                assert!(
+                    bytes == other_bytes,
+                    "{provider}, {workers} workers: {} differs",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bad_number_of_planning_threads_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kc_migrate()
+        .env("KC_MIGRATE_WORKERS", "many")
+        .args(["plan", "--mapping", "mappings/okta.toml", "--out"])
+        .arg(dir.path())
+        .args(samples("okta"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("KC_MIGRATE_WORKERS=\"many\""), "{stderr}");
 }
 
 #[test]

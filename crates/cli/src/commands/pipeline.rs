@@ -66,6 +66,20 @@ pub fn prepare(input: &InputArgs, args: &MappingArgs) -> anyhow::Result<Prepared
     })
 }
 
+/// Environment variable that sets how many threads plan users (see [`workers`]).
+pub const WORKERS_ENV: &str = "KC_MIGRATE_WORKERS";
+
+/// Threads that plan users beside the one reading the input: `KC_MIGRATE_WORKERS` when set
+/// (0 plans everything on one thread), else one per core beyond the first.
+pub fn workers() -> anyhow::Result<usize> {
+    match std::env::var(WORKERS_ENV) {
+        Ok(v) => v.trim().parse().with_context(|| {
+            format!("{WORKERS_ENV}={v:?}: expected a number of threads (0 or more)")
+        }),
+        Err(_) => Ok(kcm_transform::default_workers()),
+    }
+}
+
 /// Stream the inputs through the transform; `each` sees every outcome, in order, including
 /// those produced at the end (memberships that matched no user). Users are planned on worker
 /// threads when the machine has more than one core.
@@ -76,7 +90,7 @@ pub fn run(
 ) -> anyhow::Result<PlanSummary> {
     let stream = sources::open(input, prepared.source)?;
     let transformer = Transformer::new(prepared.mapping, prepared.options);
-    let mut summary = transformer.run(stream, kcm_transform::default_workers(), each)?;
+    let mut summary = transformer.run(stream, workers()?, each)?;
     // `--realm` overrides the mapping's realm for everything written from the summary.
     summary.realm = prepared.realm;
     Ok(summary)
