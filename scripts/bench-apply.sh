@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark `kc-migrate apply` against the Keycloak emulator (kc-fake) and compare batch sizes.
 #
-#   scripts/bench-apply.sh                                   # 100,000 Okta users, batch 100
+#   scripts/bench-apply.sh                                   # 100,000 Okta users, batch 250 (the default)
 #   scripts/bench-apply.sh --batch-sizes "50 100 200 500 1000" --rate 1000
 #   scripts/bench-apply.sh --smoke                           # 1,000 users, seconds (CI check)
 #
@@ -10,7 +10,7 @@
 #   --smoke              1,000 users (overrides --users)
 #   --provider P         okta (default; no hashes, cheap transform) or auth0 (bcrypt hashes,
 #                        roles; the emulator then offers the bcrypt provider)
-#   --batch-sizes LIST   space- or comma-separated batch sizes, one run each (default "100")
+#   --batch-sizes LIST   space- or comma-separated batch sizes, one run each (default "250", the product default)
 #   --rate R             kc-migrate --rate, requests per second (default 20, the product default)
 #   --concurrency C      kc-migrate --concurrency (default 2, the product default)
 #   --latency-ms MS      delay added to every request by a local proxy (default 5; see below)
@@ -56,7 +56,7 @@ SMOKE_USERS=1000
 USERS=$DEFAULT_USERS
 SEED=42
 PROVIDER=okta
-BATCH_SIZES="100"
+BATCH_SIZES="250"
 RATE=20
 CONCURRENCY=2
 LATENCY_MS=5
