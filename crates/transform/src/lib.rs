@@ -10,6 +10,8 @@
 //!   `UserRepresentation`), filtered users, rejections with stable reason codes, merged and
 //!   side records. [`Transformer::finish`] reports memberships that matched no user and the
 //!   [`PlanSummary`], whose accounting identity accounts for every record read.
+//!   [`Transformer::run`] does the same for a whole stream, planning users on worker threads
+//!   (see [`default_workers`]) with exactly the outcomes, in the same order, of `push`.
 
 mod condition;
 mod dedup;
