@@ -124,16 +124,19 @@ impl QuoteTracker {
             let plain = match self.state {
                 _ if self.at_row_boundary => 0,
                 Quote::Quoted => memchr::memchr(b'"', rest).unwrap_or(rest.len()),
-                Quote::FieldStart | Quote::Unquoted => rest
-                    .iter()
-                    .position(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-                    .unwrap_or(rest.len()),
+                // Outside quotes only a quote or a line end can matter; commas in between
+                // only decide whether a quote right after them opens a quoted field.
+                Quote::FieldStart | Quote::Unquoted => {
+                    memchr::memchr3(b'"', b'\n', b'\r', rest).unwrap_or(rest.len())
+                }
                 Quote::ClosingOrDoubled => 0,
             };
             if plain > 0 {
                 let run = &rest[..plain];
                 if self.state == Quote::Quoted {
                     self.line += memchr::memchr_iter(b'\n', run).count() as u64;
+                } else if run.last() == Some(&b',') {
+                    self.state = Quote::FieldStart;
                 } else {
                     self.state = Quote::Unquoted;
                 }
