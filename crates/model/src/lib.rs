@@ -173,7 +173,14 @@ impl User {
 
     /// Resolve a dotted path against the user's metadata (`app_metadata.roles`).
     pub fn metadata_path(&self, path: &str) -> Option<&serde_json::Value> {
-        let mut parts = path.split('.');
+        self.metadata_at(path.split('.'))
+    }
+
+    /// [`User::metadata_path`] with the path already split at its dots.
+    pub fn metadata_at<'p>(
+        &self,
+        mut parts: impl Iterator<Item = &'p str>,
+    ) -> Option<&serde_json::Value> {
         let first = parts.next()?;
         let mut cur = self.metadata.get(first)?;
         for part in parts {

@@ -84,6 +84,42 @@ impl std::fmt::Display for FirstHolder {
     }
 }
 
+/// The digests of one user's keys, computed once for the look-ups and the insert.
+pub struct UserKeys {
+    username: KeyDigest,
+    email: Option<EmailKeys>,
+}
+
+struct EmailKeys {
+    as_email: KeyDigest,
+    /// The e-mail's text as a username key (a user whose username is its e-mail holds it so).
+    as_username: KeyDigest,
+    /// The e-mail is the username.
+    is_username: bool,
+}
+
+impl UserKeys {
+    /// `username` and `email` must be normalised by the caller.
+    pub fn new(username: &str, email: Option<&str>) -> Self {
+        let username_digest = digest(KeyKind::Username, username);
+        UserKeys {
+            username: username_digest,
+            email: email.map(|e| {
+                let is_username = e == username;
+                EmailKeys {
+                    as_email: digest(KeyKind::Email, e),
+                    as_username: if is_username {
+                        username_digest
+                    } else {
+                        digest(KeyKind::Username, e)
+                    },
+                    is_username,
+                }
+            }),
+        }
+    }
+}
+
 /// The set of taken usernames and e-mails, both kinds in one table (their digests are
 /// seeded apart).
 pub struct KeySets {
@@ -145,50 +181,77 @@ impl KeySets {
     }
 
     /// Who holds `key` already, if anyone. `key` must be normalised by the caller.
+    #[cfg(test)]
     pub fn holder(&self, kind: KeyKind, key: &str) -> Option<FirstHolder> {
-        let d = digest(kind, key);
-        let (d, slot) = match (self.find(d), kind) {
-            (Some(slot), _) => (d, slot),
-            (None, KeyKind::Email) => {
-                let u = digest(KeyKind::Username, key);
-                (u, self.find(u).filter(|s| s.lo & ALSO_EMAIL != 0)?)
-            }
-            (None, KeyKind::Username) => return None,
+        let keys = match kind {
+            KeyKind::Username => UserKeys::new(key, None),
+            KeyKind::Email => UserKeys::new(key, Some(key)),
         };
+        match kind {
+            KeyKind::Username => self.username_holder(&keys),
+            KeyKind::Email => self.email_holder(&keys),
+        }
+    }
+
+    /// Who holds the user's username already, if anyone.
+    pub fn username_holder(&self, keys: &UserKeys) -> Option<FirstHolder> {
+        let slot = self.find(keys.username)?;
+        Some(self.place(keys.username, slot))
+    }
+
+    /// Who holds the user's e-mail already, if anyone: as an e-mail, or as the username of a
+    /// user whose username was its e-mail.
+    pub fn email_holder(&self, keys: &UserKeys) -> Option<FirstHolder> {
+        let email = keys.email.as_ref()?;
+        if let Some(slot) = self.find(email.as_email) {
+            return Some(self.place(email.as_email, slot));
+        }
+        let slot = self
+            .find(email.as_username)
+            .filter(|s| s.lo & ALSO_EMAIL != 0)?;
+        Some(self.place(email.as_username, slot))
+    }
+
+    fn place(&self, d: KeyDigest, slot: &Slot) -> FirstHolder {
         let (file, line) = if slot.lo >> FILE_SHIFT == FAR_FILE {
             self.far.get(&d).copied().unwrap_or((u32::MAX, 0))
         } else {
             (slot.lo >> FILE_SHIFT, u64::from(slot.line))
         };
-        Some(FirstHolder {
+        FirstHolder {
             file: self
                 .files
                 .get(file as usize)
                 .cloned()
                 .unwrap_or_else(|| Arc::from("")),
             line,
-        })
+        }
     }
 
     /// Record a planned user's username and e-mail (if any) as taken by the user at
     /// `provenance`; the first holder of a key wins. `username` and `email` must be
     /// normalised by the caller.
+    #[cfg(test)]
     pub fn insert_user(&mut self, username: &str, email: Option<&str>, provenance: &Provenance) {
-        match email {
-            Some(e) if e == username => {
-                self.insert(KeyKind::Username, username, ALSO_EMAIL, provenance);
+        self.claim(&UserKeys::new(username, email), true, provenance);
+    }
+
+    /// [`KeySets::insert_user`] with the digests already computed; the e-mail only if
+    /// `keep_email` (it was not dropped as a duplicate).
+    pub fn claim(&mut self, keys: &UserKeys, keep_email: bool, provenance: &Provenance) {
+        match keys.email.as_ref().filter(|_| keep_email) {
+            Some(email) if email.is_username => {
+                self.insert(KeyKind::Username, keys.username, ALSO_EMAIL, provenance);
             }
-            _ => {
-                self.insert(KeyKind::Username, username, 0, provenance);
-                if let Some(e) = email {
-                    self.insert(KeyKind::Email, e, 0, provenance);
-                }
+            Some(email) => {
+                self.insert(KeyKind::Username, keys.username, 0, provenance);
+                self.insert(KeyKind::Email, email.as_email, 0, provenance);
             }
+            None => self.insert(KeyKind::Username, keys.username, 0, provenance),
         }
     }
 
-    fn insert(&mut self, kind: KeyKind, key: &str, flags: u32, provenance: &Provenance) {
-        let d = digest(kind, key);
+    fn insert(&mut self, kind: KeyKind, d: KeyDigest, flags: u32, provenance: &Provenance) {
         if self.find(d).is_some() {
             return;
         }
@@ -243,9 +306,9 @@ mod tests {
         let p1 = Provenance::new(Arc::from("a.json"), 3, 1);
         let p2 = Provenance::new(Arc::from("b.json"), 9, 1);
         assert!(k.holder(KeyKind::Email, "x@y.z").is_none());
-        k.insert(KeyKind::Email, "x@y.z", 0, &p1);
-        k.insert(KeyKind::Email, "x@y.z", 0, &p2);
-        k.insert(KeyKind::Username, "ada", 0, &p2);
+        k.insert(KeyKind::Email, digest(KeyKind::Email, "x@y.z"), 0, &p1);
+        k.insert(KeyKind::Email, digest(KeyKind::Email, "x@y.z"), 0, &p2);
+        k.insert(KeyKind::Username, digest(KeyKind::Username, "ada"), 0, &p2);
         assert_eq!(
             k.holder(KeyKind::Email, "x@y.z").unwrap().to_string(),
             "a.json:3"
@@ -265,12 +328,17 @@ mod tests {
         // 300 files: from the 127th on, the file index no longer fits in a slot.
         for i in 0..300u64 {
             let p = Provenance::new(Arc::from(format!("f{i}.csv")), i + 1, 1);
-            k.insert(KeyKind::Username, &format!("user{i}"), 0, &p);
+            k.insert(
+                KeyKind::Username,
+                digest(KeyKind::Username, &format!("user{i}")),
+                0,
+                &p,
+            );
         }
         let far_line = u64::from(u32::MAX) + 7;
         k.insert(
             KeyKind::Email,
-            "far@example.org",
+            digest(KeyKind::Email, "far@example.org"),
             0,
             &Provenance::new(Arc::from("f0.csv"), far_line, 1),
         );
@@ -295,11 +363,21 @@ mod tests {
         let file: Arc<str> = Arc::from("users.ndjson");
         for i in 0..50_000u64 {
             let p = Provenance::new(file.clone(), i + 1, i + 1);
-            k.insert(KeyKind::Email, &format!("u{i}@example.org"), 0, &p);
+            k.insert(
+                KeyKind::Email,
+                digest(KeyKind::Email, &format!("u{i}@example.org")),
+                0,
+                &p,
+            );
         }
         for i in 0..50_000u64 {
             let p = Provenance::new(file.clone(), 100_000 + i, 1);
-            k.insert(KeyKind::Email, &format!("u{i}@example.org"), 0, &p);
+            k.insert(
+                KeyKind::Email,
+                digest(KeyKind::Email, &format!("u{i}@example.org")),
+                0,
+                &p,
+            );
         }
         assert_eq!(k.len(KeyKind::Email), 50_000);
         for i in (0..50_000u64).step_by(997) {

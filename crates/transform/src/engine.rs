@@ -18,7 +18,7 @@ use kcm_model::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::dedup::{KeyKind, KeySets};
+use crate::dedup::{KeySets, UserKeys};
 use crate::fields::FieldPath;
 use crate::mapping::{
     DuplicatePolicy, FilterKind, InvalidPolicy, Mapping, UsernameSource, Verified,
@@ -463,7 +463,8 @@ impl Transformer {
             identities_dropped,
             unknown_status,
         } = candidate;
-        if let Some(first) = self.keys.holder(KeyKind::Username, &username) {
+        let keys = UserKeys::new(&username, email.as_deref());
+        if let Some(first) = self.keys.username_holder(&keys) {
             self.summary.duplicates.usernames_rejected += 1;
             self.duplicate_example("username", "rejected", &planned, first.to_string());
             return self.reject_duplicate(
@@ -472,7 +473,7 @@ impl Transformer {
             );
         }
         if let Some(e) = &email {
-            if let Some(first) = self.keys.holder(KeyKind::Email, e) {
+            if let Some(first) = self.keys.email_holder(&keys) {
                 match self.planner.mapping.email.duplicates {
                     DuplicatePolicy::Reject => {
                         self.summary.duplicates.emails_rejected += 1;
@@ -509,8 +510,7 @@ impl Transformer {
             actions.push(VERIFY_EMAIL.to_string());
         }
 
-        self.keys
-            .insert_user(&username, email.as_deref(), &planned.provenance);
+        self.keys.claim(&keys, email.is_some(), &planned.provenance);
         let user = &mut planned.user;
         user.username = Some(username);
         user.email = email;

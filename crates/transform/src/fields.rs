@@ -45,7 +45,28 @@ pub enum FieldPath {
     /// `attributes.<name>`: a flat source attribute.
     Attribute(String),
     /// A dotted path into the user's metadata (`app_metadata.roles`, `profile.department`).
-    Metadata(String),
+    Metadata(MetadataPath),
+}
+
+/// A dotted metadata path, split at its dots once, when the mapping is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataPath {
+    text: String,
+    parts: Vec<String>,
+}
+
+impl MetadataPath {
+    fn new(text: &str) -> Self {
+        MetadataPath {
+            text: text.to_string(),
+            parts: text.split('.').map(str::to_string).collect(),
+        }
+    }
+
+    /// The path as written (`app_metadata.roles`).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Why a path string is not a valid path.
@@ -103,9 +124,9 @@ impl FieldPath {
                 if let Some(name) = other.strip_prefix("attributes.") {
                     FieldPath::Attribute(name.to_string())
                 } else if let Some(rest) = other.strip_prefix("metadata.") {
-                    FieldPath::Metadata(rest.to_string())
+                    FieldPath::Metadata(MetadataPath::new(rest))
                 } else {
-                    FieldPath::Metadata(other.to_string())
+                    FieldPath::Metadata(MetadataPath::new(other))
                 }
             }
         })
@@ -182,7 +203,7 @@ impl FieldPath {
                 .map(|vs| vs.iter().filter(|v| !v.is_empty()).cloned().collect())
                 .unwrap_or_default(),
             FieldPath::Metadata(path) => user
-                .metadata_path(path)
+                .metadata_at(path.parts.iter().map(String::as_str))
                 .map(json_strings)
                 .unwrap_or_default(),
         }
@@ -236,7 +257,7 @@ impl fmt::Display for FieldPath {
             FieldPath::SocialOnly => "social_only",
             FieldPath::PasswordAlgorithm => "password_algorithm",
             FieldPath::Attribute(name) => return write!(f, "attributes.{name}"),
-            FieldPath::Metadata(path) => path,
+            FieldPath::Metadata(path) => path.as_str(),
         };
         f.write_str(s)
     }

@@ -32,7 +32,7 @@ pub use engine::{
     reason, Outcome, PlannedUser, Rejection, SideKind, Stage, Transformer,
     MAX_ATTRIBUTE_VALUE_CHARS, NOT_INCLUDED, USER_ID_NAMESPACE,
 };
-pub use fields::{FieldPath, PathError};
+pub use fields::{FieldPath, MetadataPath, PathError};
 pub use identities::DEFAULT_ALIASES;
 pub use mapping::{
     DuplicatePolicy, InvalidMapping, InvalidPolicy, Mapping, MappingError, Verified,
