@@ -449,6 +449,29 @@ impl RowReader {
             } => (record, line, number),
         };
         let (text_start, cells_start) = (batch.text.len(), batch.cell_ends.len());
+        // Fast path: the whole row is UTF-8 and every cell ends on a character boundary, so
+        // each cell is UTF-8 on its own; one check instead of one per cell.
+        if let Ok(text) = std::str::from_utf8(record.as_slice()) {
+            let mut end = 0;
+            let whole_cells = record.iter().all(|raw| {
+                end += raw.len();
+                text.is_char_boundary(end)
+            });
+            if whole_cells {
+                batch.text.push_str(text);
+                let mut end = text_start;
+                for raw in record.iter() {
+                    end += raw.len();
+                    batch.cell_ends.push(end);
+                }
+                self.spare = Some(record);
+                return batch.rows.push(BatchRow::Row {
+                    cells: cells_start..batch.cell_ends.len(),
+                    line,
+                    record: number,
+                });
+            }
+        }
         let mut bad = None;
         for (i, raw) in record.iter().enumerate() {
             match std::str::from_utf8(raw) {

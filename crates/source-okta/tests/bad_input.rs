@@ -96,6 +96,33 @@ fn invalid_utf8_in_a_cell_rejects_that_row_naming_line_and_column() {
 }
 
 #[test]
+fn a_character_split_across_two_cells_rejects_the_row() {
+    // `é` is C3 A9: its halves in two cells make each cell invalid, though the cells'
+    // bytes put together (what the parser hands over) are valid UTF-8.
+    let dir = Dir::new();
+    let path = dir.file(
+        "split.csv",
+        b"id,login,lastName,city\n00u1,a,Alpha,Paris\n00u2,b,Caf\xc3,\xa9Lyon\n00u3,c,Gamma,Ren\xc3\xa9s\n"
+            .as_slice(),
+    );
+    let run = run_users(&[&path]);
+    let logins: Vec<_> = run
+        .users()
+        .iter()
+        .map(|u| u.username.clone().unwrap())
+        .collect();
+    assert_eq!(logins, ["a", "c"]);
+    let e = run.errors()[0];
+    assert_eq!(e.reason, Reason::InvalidUtf8);
+    assert_eq!(e.provenance.line, 3);
+    assert!(e.message.contains("`lastName`"), "{}", e.message);
+    assert_eq!(
+        run.users()[1].attributes.get("city"),
+        Some(&vec!["Renés".to_string()])
+    );
+}
+
+#[test]
 fn a_csv_without_a_login_column_is_fatal_and_lists_the_columns() {
     let msg = fatal_for("people.csv", b"id,email,First name\n00u1,a@example.com,A\n");
     assert!(msg.contains("people.csv"), "{msg}");
