@@ -72,16 +72,7 @@ fn the_runbook_script_runs_end_to_end() {
         "the rehearsal left nothing behind"
     );
     assert_eq!(server.user_count("acme") as u64, planned);
-    let eligible = server
-        .realm_users("acme")
-        .into_iter()
-        .filter(|u| u.enabled == Some(true) && u.email.is_some())
-        .filter(|u| {
-            u.required_actions
-                .as_ref()
-                .is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD"))
-        })
-        .count();
+    let eligible = server.users_due_a_reset_email("acme").len();
     assert_eq!(server.sent_emails("acme").len(), eligible);
     let verify: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(work.join("cutover/verify/verify-report.json")).unwrap(),

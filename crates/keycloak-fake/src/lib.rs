@@ -390,6 +390,21 @@ impl FakeKeycloak {
         self.with_realm(realm, |r| r.smtp_configured = configured)
     }
 
+    /// Users a password-reset e-mail is due to, judged from the stored users alone: enabled,
+    /// with an e-mail and the `UPDATE_PASSWORD` required action. Tests compare `notify`
+    /// with it.
+    pub fn users_due_a_reset_email(&self, realm: &str) -> Vec<UserRepresentation> {
+        self.realm_users(realm)
+            .into_iter()
+            .filter(|u| u.enabled == Some(true) && u.email.is_some())
+            .filter(|u| {
+                u.required_actions
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|x| x == "UPDATE_PASSWORD"))
+            })
+            .collect()
+    }
+
     /// The execute-actions e-mails "sent" in a realm.
     pub fn sent_emails(&self, realm: &str) -> Vec<SentEmail> {
         self.with_realm(realm, |r| r.sent_emails.clone())

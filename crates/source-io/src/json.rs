@@ -625,6 +625,26 @@ impl Scanner {
         self.pos += n;
     }
 
+    /// Broken structure: `found` where `expected` should be.
+    fn unexpected(&self, expected: &str, found: u8) -> Lex {
+        Lex::Broken {
+            line: self.line,
+            what: format!("expected {expected}, found `{}`", found as char),
+        }
+    }
+
+    /// The `:` after an object key, with any whitespace before it.
+    fn expect_colon(&mut self) -> Result<(), Lex> {
+        match self.skip_ws()? {
+            Some(b':') => {
+                self.bump(b':');
+                Ok(())
+            }
+            None => Err(Lex::Eof),
+            Some(b) => Err(self.unexpected("`:`", b)),
+        }
+    }
+
     fn skip_ws(&mut self) -> Result<Option<u8>, Lex> {
         loop {
             let Some(b) = self.peek()? else {
@@ -936,26 +956,12 @@ impl Scanner {
                     return Ok(ObjectEnd::Record);
                 }
                 Some(b'"') => {}
-                Some(b) => {
-                    return Err(Lex::Broken {
-                        line: self.line,
-                        what: format!("expected a key, found `{}`", b as char),
-                    })
-                }
+                Some(b) => return Err(self.unexpected("a key", b)),
             }
             let key_start = self.captured_len();
             self.scan_string(strict_lines)?;
             let key_end = self.captured_len();
-            match self.skip_ws()? {
-                Some(b':') => self.bump(b':'),
-                None => return Err(Lex::Eof),
-                Some(b) => {
-                    return Err(Lex::Broken {
-                        line: self.line,
-                        what: format!("expected `:`, found `{}`", b as char),
-                    })
-                }
-            }
+            self.expect_colon()?;
             let next = self.skip_ws()?.ok_or(Lex::Eof)?;
             if next == b'[' {
                 self.flush_capture();
@@ -981,12 +987,7 @@ impl Scanner {
                     return Ok(ObjectEnd::Record);
                 }
                 None => return Err(Lex::Eof),
-                Some(b) => {
-                    return Err(Lex::Broken {
-                        line: self.line,
-                        what: format!("expected `,` or `}}`, found `{}`", b as char),
-                    })
-                }
+                Some(b) => return Err(self.unexpected("`,` or `}`", b)),
             }
         }
     }
@@ -1041,34 +1042,15 @@ impl Scanner {
                     match self.skip_ws()? {
                         Some(b'"') => {}
                         None => return Err(Lex::Eof),
-                        Some(b) => {
-                            return Err(Lex::Broken {
-                                line: self.line,
-                                what: format!("expected a key, found `{}`", b as char),
-                            })
-                        }
+                        Some(b) => return Err(self.unexpected("a key", b)),
                     }
                     self.scan_string(strict_lines)?;
-                    match self.skip_ws()? {
-                        Some(b':') => self.bump(b':'),
-                        None => return Err(Lex::Eof),
-                        Some(b) => {
-                            return Err(Lex::Broken {
-                                line: self.line,
-                                what: format!("expected `:`, found `{}`", b as char),
-                            })
-                        }
-                    }
+                    self.expect_colon()?;
                     self.skip_ws()?.ok_or(Lex::Eof)?;
                     self.scan_value(strict_lines)?;
                 }
                 None => return Err(Lex::Eof),
-                Some(b) => {
-                    return Err(Lex::Broken {
-                        line: self.line,
-                        what: format!("expected `,` or `}}`, found `{}`", b as char),
-                    })
-                }
+                Some(b) => return Err(self.unexpected("`,` or `}`", b)),
             }
         }
     }
@@ -1085,26 +1067,12 @@ impl Scanner {
                     self.bump(b',');
                     self.skip_ws()?.ok_or(Lex::Eof)?;
                     self.scan_string(false)?;
-                    match self.skip_ws()? {
-                        Some(b':') => self.bump(b':'),
-                        None => return Err(Lex::Eof),
-                        Some(b) => {
-                            return Err(Lex::Broken {
-                                line: self.line,
-                                what: format!("expected `:`, found `{}`", b as char),
-                            })
-                        }
-                    }
+                    self.expect_colon()?;
                     self.skip_ws()?.ok_or(Lex::Eof)?;
                     self.scan_value(false)?;
                 }
                 None => return Err(Lex::Eof),
-                Some(b) => {
-                    return Err(Lex::Broken {
-                        line: self.line,
-                        what: format!("expected `,` or `}}`, found `{}`", b as char),
-                    })
-                }
+                Some(b) => return Err(self.unexpected("`,` or `}`", b)),
             }
         }
     }
@@ -1227,13 +1195,7 @@ impl Scanner {
                     }
                     Ok(Some(b)) => {
                         let line = self.line;
-                        let lex = Lex::Broken {
-                            line,
-                            what: format!(
-                                "expected `,` or `]` between records, found `{}`",
-                                b as char
-                            ),
-                        };
+                        let lex = self.unexpected("`,` or `]` between records", b);
                         if !(self.at_line_start && b == b'{') {
                             self.bump(b);
                         }
@@ -1314,13 +1276,7 @@ impl Scanner {
                             continue;
                         }
                         Ok(Some(b)) => {
-                            let lex = Lex::Broken {
-                                line: self.line,
-                                what: format!(
-                                    "expected `,` or `]` between array elements, found `{}`",
-                                    b as char
-                                ),
-                            };
+                            let lex = self.unexpected("`,` or `]` between array elements", b);
                             if !(self.at_line_start && b == b'{') {
                                 self.bump(b);
                             }

@@ -74,6 +74,22 @@ struct QuoteTracker {
 }
 
 impl QuoteTracker {
+    /// A tracker at the start of `inner`, before any byte is read.
+    fn new(inner: Box<dyn io::BufRead + Send>, max_row_bytes: usize) -> Self {
+        QuoteTracker {
+            inner,
+            state: Quote::FieldStart,
+            offset: 0,
+            line: 1,
+            at_row_boundary: true,
+            row_starts: VecDeque::new(),
+            row_bytes: 0,
+            max_row_bytes,
+            overflowed: false,
+            eof: false,
+        }
+    }
+
     fn ended_inside_quotes(&self) -> bool {
         self.eof && self.state == Quote::Quoted
     }
@@ -237,18 +253,7 @@ impl CsvRows {
     /// Read the header row. A header that cannot be read is fatal for the file.
     pub(crate) fn open(input: Input, max_row_bytes: usize) -> Result<Self, SourceError> {
         let path = input.path.clone();
-        let tracker = QuoteTracker {
-            inner: input.reader,
-            state: Quote::FieldStart,
-            offset: 0,
-            line: 1,
-            at_row_boundary: true,
-            row_starts: VecDeque::new(),
-            row_bytes: 0,
-            max_row_bytes,
-            overflowed: false,
-            eof: false,
-        };
+        let tracker = QuoteTracker::new(input.reader, max_row_bytes);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -600,18 +605,7 @@ mod tests {
     use super::*;
 
     fn tracker(max_row_bytes: usize) -> QuoteTracker {
-        QuoteTracker {
-            inner: Box::new(io::empty()),
-            state: Quote::FieldStart,
-            offset: 0,
-            line: 1,
-            at_row_boundary: true,
-            row_starts: VecDeque::new(),
-            row_bytes: 0,
-            max_row_bytes,
-            overflowed: false,
-            eof: false,
-        }
+        QuoteTracker::new(Box::new(io::empty()), max_row_bytes)
     }
 
     fn summary(t: &QuoteTracker) -> String {
